@@ -1,0 +1,1 @@
+"""porch-parallel: run the independent phases of an implementation plan in parallel."""

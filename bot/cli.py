@@ -1,0 +1,10 @@
+"""The `porch-parallel` command line."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    print("porch-parallel: not yet implemented", file=sys.stderr)
+    return 2

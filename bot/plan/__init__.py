@@ -1,0 +1,1 @@
+"""Plan parsing and the phase dependency graph. Pure: no I/O (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""A local GitHub: the REST API over HTTP, real git, signed webhooks."""

@@ -1,0 +1,1 @@
+"""RQ job functions: orchestration events, builders, merges, consultations."""
