@@ -1,0 +1,101 @@
+"""Running a builder (a coding-agent command from the repository config) in a work tree.
+
+The command runs in its own process group so that a timeout ends the agent and everything it
+started; its output goes to a file so a chatty agent cannot fill our memory, and only the tail
+travels on (to the check run, the status comment and the event).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.gitops import env_for_child
+from bot.redact import redact
+
+TAIL_LINES = 60
+TAIL_CHARS = 6000
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: str
+    exit_code: int | None
+    timed_out: bool
+    log_tail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+def _argv(command: str | Sequence[str]) -> list[str]:
+    # A string is a shell line, as people write it in YAML; a list runs without a shell.
+    if isinstance(command, str):
+        return ["/bin/sh", "-c", command]
+    return list(command)
+
+
+def _describe(command: str | Sequence[str]) -> str:
+    return command if isinstance(command, str) else " ".join(command)
+
+
+def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
+    kept = "\n".join(text.rstrip("\n").splitlines()[-lines:])
+    return kept[-chars:]
+
+
+def run_command(
+    command: str | Sequence[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str],
+    timeout_s: float,
+    log_path: Path,
+    secrets: Sequence[str] = (),
+) -> CommandResult:
+    """Run one command to completion or timeout, appending its output to `log_path`."""
+    with log_path.open("ab") as log:
+        log.write(f"$ {_describe(command)}\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            _argv(command),
+            cwd=cwd,
+            env=env_for_child(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        timed_out = False
+        try:
+            exit_code: int | None = process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process)
+            exit_code = None
+    text = log_path.read_text(errors="replace")
+    if timed_out:
+        text += f"\n[porch-parallel] timed out after {timeout_s:.0f}s; stopped.\n"
+    return CommandResult(
+        command=_describe(command),
+        exit_code=exit_code,
+        timed_out=timed_out,
+        log_tail=redact(tail(text), secrets),
+    )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        process.wait()

@@ -1,0 +1,62 @@
+"""The prompt a builder reads: what to build, what it builds on, and where siblings work. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DependencyNote:
+    phase_id: str
+    title: str
+    pr_number: int | None
+    changed_files: Sequence[str]
+
+
+@dataclass(frozen=True)
+class PromptInput:
+    run_id: str
+    phase_id: str
+    title: str
+    section: str
+    overview: str
+    iteration: int
+    dependencies: Sequence[DependencyNote] = ()
+    # Files that phases running at the same time said they will touch, keyed by phase title.
+    sibling_touches: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    feedback: str = ""
+
+
+def build_prompt(data: PromptInput) -> str:
+    parts = [
+        f"# Phase {data.phase_id}: {data.title}",
+        "",
+        f"You are building one phase of a plan (run `{data.run_id}`, iteration "
+        f"{data.iteration}). Other phases are being built at the same time on other branches; "
+        "do only this phase's work. Commit when you are done, or leave your changes in the "
+        "work tree and they will be committed for you.",
+    ]
+    if data.overview.strip():
+        parts += ["", "## The plan's overview", "", data.overview.strip()]
+    parts += ["", "## This phase", "", data.section.strip() or data.title]
+    if data.dependencies:
+        parts += ["", "## Already done (this branch holds their work)", ""]
+        for note in data.dependencies:
+            pr = f" (#{note.pr_number})" if note.pr_number else ""
+            files = ", ".join(f"`{path}`" for path in note.changed_files) or "no files"
+            parts.append(f"- {note.phase_id}: {note.title}{pr}: changed {files}")
+    if data.sibling_touches:
+        parts += [
+            "",
+            "## Keep out of the way of phases running beside this one",
+            "",
+            "They said they will change these files; avoid editing them if you can:",
+            "",
+        ]
+        for title, paths in data.sibling_touches.items():
+            listed = ", ".join(f"`{path}`" for path in paths) or "(nothing declared)"
+            parts.append(f"- {title}: {listed}")
+    if data.feedback.strip():
+        parts += ["", "## Review feedback to address", "", data.feedback.strip()]
+    return "\n".join(parts) + "\n"
