@@ -1,0 +1,216 @@
+"""The state of one run: its phases, their dependency graph, settings, and where each phase is.
+
+Everything here is a frozen value; the reducer returns new states, never mutates one. The
+mappings are plain dicts (JSON round-trips keep their order, which is plan order) that nobody
+mutates after construction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.core import codec, names
+from bot.plan.model import Plan
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"  # waiting for its dependencies or for a free slot
+    PREPARING = "preparing"  # branch, draft PR and check run being created
+    BUILDING = "building"  # a builder job is (or is about to be) at work
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # a dependency failed, so it can never start
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # reserved for `/porch skip`; counts as done for dependents
+
+    @property
+    def active(self) -> bool:
+        """Occupies one of the run's `max_parallel` slots."""
+        return self in (PhaseStatus.PREPARING, PhaseStatus.BUILDING)
+
+    @property
+    def finished(self) -> bool:
+        return self not in (PhaseStatus.PENDING, PhaseStatus.PREPARING, PhaseStatus.BUILDING)
+
+    @property
+    def satisfies_dependents(self) -> bool:
+        return self in (PhaseStatus.DONE, PhaseStatus.SKIPPED)
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"  # created by `new_run`, nothing dispatched until RunStarted
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class FailurePolicy(StrEnum):
+    CONTINUE = "continue"  # independent phases go on after a failure
+    CANCEL = "cancel"  # the first failure cancels everything still unfinished
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    max_parallel: int = 4
+    retries: int = 0  # extra builder attempts after the first failure
+    failure_policy: FailurePolicy = FailurePolicy.CONTINUE
+
+    def __post_init__(self) -> None:
+        if self.max_parallel < 1:
+            raise ValueError("max_parallel must be at least 1")
+        if self.retries < 0:
+            raise ValueError("retries must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseState:
+    phase_id: str
+    status: PhaseStatus = PhaseStatus.PENDING
+    attempt: int = 0  # 0 until first dispatched; each builder retry adds one
+    branch: str | None = None
+    base_branch: str | None = None  # what its draft PR targets
+    pr_number: int | None = None
+    check_run_id: int | None = None
+    head_sha: str | None = None
+    started_at: float | None = None  # epoch seconds, from the events; never read from a clock
+    finished_at: float | None = None
+    log_tail: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunState:
+    run_id: str  # [A-Za-z0-9_-]: it prefixes job ids
+    repo: str  # owner/name
+    installation_id: int
+    issue_number: int
+    base_branch: str
+    base_sha: str
+    branch_prefix: str
+    slug: str
+    phases: Mapping[str, PhaseState]  # in plan order
+    deps: Mapping[str, tuple[str, ...]]
+    titles: Mapping[str, str]
+    settings: RunSettings = field(default_factory=RunSettings)
+    status: RunStatus = RunStatus.PENDING
+    version: int = 0  # bumped by every event that changes something
+    created_at: float = 0.0
+    finished_at: float | None = None
+    # The plan text as read when the run started, so PR bodies and builder prompts use the
+    # same plan even if the issue is edited mid-run; the reducer never reads it.
+    plan_text: str = ""
+    plan_source: str = ""  # where the plan came from, e.g. "issue body" or a file path
+
+    def phase(self, phase_id: str) -> PhaseState:
+        return self.phases[phase_id]
+
+    def branch_for(self, phase_id: str) -> str:
+        return names.phase_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
+
+    def merge_branch_for(self, phase_id: str) -> str:
+        return names.merge_base_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
+
+    def dependents(self, phase_id: str) -> tuple[str, ...]:
+        """Phases that depend on `phase_id`, directly or not, in plan order."""
+        found: set[str] = {phase_id}
+        # Plan order is a topological order, so one pass finds every transitive dependent.
+        for pid, deps in self.deps.items():
+            if any(d in found for d in deps):
+                found.add(pid)
+        return tuple(p for p in self.phases if p in found and p != phase_id)
+
+    def count(self, *statuses: PhaseStatus) -> int:
+        return sum(1 for p in self.phases.values() if p.status in statuses)
+
+    def with_phase(self, phase: PhaseState) -> RunState:
+        return dataclasses.replace(self, phases={**self.phases, phase.phase_id: phase})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(codec.encode(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunState:
+        return codec.decode(cls, data)
+
+
+def new_run(
+    plan: Plan,
+    *,
+    run_id: str,
+    repo: str,
+    installation_id: int,
+    issue_number: int,
+    issue_title: str,
+    base_branch: str,
+    base_sha: str,
+    created_at: float,
+    settings: RunSettings | None = None,
+    branch_prefix: str = "porch",
+    plan_text: str = "",
+    plan_source: str = "",
+) -> RunState:
+    """The initial state of a run over a valid plan: every phase pending, nothing dispatched.
+
+    Raises ValueError for a plan with errors or no phases, or a run id unfit for a job id.
+    """
+    if plan.errors:
+        raise ValueError(f"plan has errors: {plan.errors[0].message}")
+    if not plan.phases:
+        raise ValueError("plan has no phases")
+    if not names.is_key_safe(run_id):
+        raise ValueError(f"run id {run_id!r} must only contain [A-Za-z0-9_-]")
+    ids = _topological_order(plan)
+    deps = {p.id: tuple(dict.fromkeys(p.depends_on)) for p in plan.phases}
+    return RunState(
+        run_id=run_id,
+        repo=repo,
+        installation_id=installation_id,
+        issue_number=issue_number,
+        base_branch=base_branch,
+        base_sha=base_sha,
+        branch_prefix=names.branch_prefix(branch_prefix),
+        slug=names.slugify(issue_title),
+        phases={pid: PhaseState(phase_id=pid) for pid in ids},
+        deps={pid: deps[pid] for pid in ids},
+        titles={pid: plan.phase(pid).title for pid in ids},
+        settings=settings or RunSettings(),
+        created_at=created_at,
+        plan_text=plan_text,
+        plan_source=plan_source,
+    )
+
+
+def _topological_order(plan: Plan) -> list[str]:
+    """Phase ids with every dependency before its dependents, otherwise in plan order.
+
+    The reducer walks the graph in one pass in this order, and "plan order" for dispatch and
+    display means this order. The plan engine already refuses cycles and unknown ids; they
+    are checked again here because a wrong graph would silently stall a run.
+    """
+    ids = [p.id for p in plan.phases]
+    if len(set(ids)) != len(ids):
+        raise ValueError("plan has duplicate phase ids")
+    waiting = {p.id: set(p.depends_on) for p in plan.phases}
+    for pid, deps in waiting.items():
+        unknown = deps - waiting.keys()
+        if unknown:
+            raise ValueError(f"{pid} depends on unknown phases {sorted(unknown)}")
+    order: list[str] = []
+    while waiting:
+        ready = next((pid for pid in ids if pid in waiting and not waiting[pid]), None)
+        if ready is None:
+            raise ValueError(f"plan has a dependency cycle among {sorted(waiting)}")
+        order.append(ready)
+        del waiting[ready]
+        for deps in waiting.values():
+            deps.discard(ready)
+    return order
