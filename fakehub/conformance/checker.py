@@ -66,6 +66,11 @@ class OpenAPIConformance:
 
     # -- REST --------------------------------------------------------------------------------
 
+    def operation(self, method: str, path: str) -> str | None:
+        """The documented operation a request maps to, like `GET /repos/{owner}/{repo}`."""
+        found, _ = self._match(method, path)
+        return _describe(found.route) if found else None
+
     def check_request(self, method: str, path: str, body: object) -> list[str]:
         found, unknown = self._match(method, path)
         if found is None:
