@@ -1,0 +1,31 @@
+"""Domain exceptions of the bot's edge: settings, embedded Redis, GitHub auth, repository config."""
+
+from __future__ import annotations
+
+
+class PorchError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class SettingsError(PorchError):
+    """The process environment is missing a variable or holds an unusable value."""
+
+
+class EmbeddedRedisError(PorchError):
+    """The embedded redis-server could not be started or reached."""
+
+
+class GitHubAuthError(PorchError):
+    """GitHub refused to mint an installation token (the message never holds a credential)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConfigError(PorchError):
+    """`.github/porch.yml` is not valid; the message names the key path (or line) and why."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems or (message,)

@@ -1,0 +1,154 @@
+"""GitHub App authentication: the App's JWT, and installation tokens cached in Redis.
+
+An installation token lives one hour. We cache it in Redis (shared by every process) and hand
+it out only while more than REFRESH_MARGIN remains, so a builder job that asks again after
+fifty minutes gets a fresh token instead of one that dies halfway through a push.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import github
+import jwt
+import redis
+import requests
+from github.Auth import Auth
+
+from bot.errors import GitHubAuthError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# GitHub rejects an `iat` in its future; backdating absorbs clock drift between us and it.
+JWT_BACKDATE_SECONDS = 60
+# GitHub refuses an `exp` more than ten minutes ahead; nine leaves room for drift.
+JWT_LIFETIME_SECONDS = 9 * 60
+REFRESH_MARGIN_SECONDS = 10 * 60
+TOKEN_KEY = "porch:installation-token:{installation_id}"
+API_VERSION = "2022-11-28"
+HTTP_TIMEOUT_SECONDS = 30
+
+
+class AppAuth:
+    """Mints App JWTs and installation tokens for one GitHub App."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        redis_client: redis.Redis,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._app_id = settings.github_app_id
+        self._private_key = settings.github_private_key
+        self._api_url = settings.github_api_url
+        self._redis = redis_client
+        self._session = session or requests.Session()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"AppAuth(app_id={self._app_id!r}, api_url={self._api_url!r})"
+
+    def jwt(self) -> str:
+        """A JWT that authenticates as the App itself (RS256, valid for nine minutes)."""
+        now = int(self._clock())
+        claims = {
+            "iat": now - JWT_BACKDATE_SECONDS,
+            "exp": now + JWT_LIFETIME_SECONDS,
+            "iss": self._app_id,
+        }
+        return jwt.encode(claims, self._private_key, algorithm="RS256")
+
+    def token(self, installation_id: int) -> str:
+        """An installation token with at least REFRESH_MARGIN_SECONDS of life left."""
+        key = TOKEN_KEY.format(installation_id=installation_id)
+        cached = self._redis.get(key)
+        if cached is not None:
+            entry = json.loads(cached)
+            if entry["expires_at"] - self._clock() > REFRESH_MARGIN_SECONDS:
+                return str(entry["token"])
+        token, expires_at = self._mint(installation_id)
+        # Redis drops the entry when it is no longer worth handing out; the check above covers
+        # a clock that runs ahead of Redis's.
+        keep = int(expires_at - self._clock() - REFRESH_MARGIN_SECONDS)
+        if keep > 0:
+            self._redis.set(key, json.dumps({"token": token, "expires_at": expires_at}), ex=keep)
+        return token
+
+    def github_for_installation(self, installation_id: int) -> github.Github:
+        """A PyGithub client acting as the installation; its token renews itself as it ages."""
+        return github.Github(
+            auth=_InstallationAuth(self, installation_id),
+            base_url=self._api_url,
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+
+    def _mint(self, installation_id: int) -> tuple[str, float]:
+        url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"
+        try:
+            response = self._session.post(
+                url,
+                headers={
+                    "Authorization": f"Bearer {self.jwt()}",
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": API_VERSION,
+                },
+                timeout=HTTP_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as exc:
+            raise GitHubAuthError(
+                f"installation {installation_id}: token request failed: {type(exc).__name__}"
+            ) from None
+        if response.status_code != 201:
+            raise GitHubAuthError(
+                f"installation {installation_id}: GitHub answered {response.status_code} "
+                f"to the token request: {_error_message(response)}",
+                status=response.status_code,
+            )
+        body = response.json()
+        expires_at = _parse_timestamp(body["expires_at"])
+        log.info(
+            "minted installation token",
+            extra={"installation_id": installation_id, "expires_at": body["expires_at"]},
+        )
+        return str(body["token"]), expires_at
+
+
+class _InstallationAuth(Auth):
+    """PyGithub asks for `token` on every request, so each request gets a live token."""
+
+    def __init__(self, app_auth: AppAuth, installation_id: int) -> None:
+        self._app_auth = app_auth
+        self._installation_id = installation_id
+
+    @property
+    def token_type(self) -> str:
+        return "token"
+
+    @property
+    def token(self) -> str:
+        return self._app_auth.token(self._installation_id)
+
+    @property
+    def _masked_token(self) -> str:
+        return "token (installation token removed)"
+
+
+def _parse_timestamp(value: str) -> float:
+    # GitHub writes "2016-07-11T22:14:10Z"; fromisoformat accepts "Z" from Python 3.11 on.
+    return datetime.fromisoformat(value).timestamp()
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return "(no JSON body)"
+    return str(body.get("message", "(no message)")) if isinstance(body, dict) else "(no message)"

@@ -1,0 +1,115 @@
+"""Process settings, read from the environment in one place and injected everywhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.errors import SettingsError
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_STATE_DIR = ".porch"
+DEFAULT_PORT = 8000
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    """Everything a `serve` or `worker` process needs to know about its surroundings.
+
+    `repr` is written by hand so that logging a Settings object cannot leak the key, the
+    webhook secret or a password inside REDIS_URL.
+    """
+
+    github_app_id: str
+    github_private_key: str
+    github_webhook_secret: str
+    github_api_url: str = DEFAULT_API_URL
+    redis_url: str | None = None
+    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping (pass `os.environ` at the entry point)."""
+        env = {key: value.strip() for key, value in environ.items()}
+        return cls(
+            github_app_id=_required(env, "GITHUB_APP_ID"),
+            github_private_key=_private_key(env),
+            github_webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
+            github_api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
+            redis_url=env.get("REDIS_URL") or None,
+            state_dir=Path(env.get("PORCH_STATE_DIR") or DEFAULT_STATE_DIR),
+            host=env.get("PORCH_HOST") or "127.0.0.1",
+            port=_port(env.get("PORT") or str(DEFAULT_PORT)),
+            log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    @property
+    def redis_display(self) -> str:
+        """Where Redis is, for logs: the URL without its credentials, or the embedded server."""
+        if not self.redis_url:
+            return f"embedded ({self.state_dir})"
+        parts = urlsplit(self.redis_url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(github_app_id={self.github_app_id!r}, "
+            f"github_api_url={self.github_api_url!r}, redis={self.redis_display!r}, "
+            f"state_dir={str(self.state_dir)!r}, host={self.host!r}, port={self.port!r}, "
+            f"log_level={self.log_level!r})"
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if not value:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def _private_key(env: Mapping[str, str]) -> str:
+    inline = env.get("GITHUB_PRIVATE_KEY", "")
+    path = env.get("GITHUB_PRIVATE_KEY_PATH", "")
+    if inline and path:
+        raise SettingsError("set only one of GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH")
+    if path:
+        try:
+            pem = Path(path).read_text()
+        except OSError as exc:
+            raise SettingsError(
+                f"GITHUB_PRIVATE_KEY_PATH: cannot read {path}: {exc.strerror}"
+            ) from None
+        source = "GITHUB_PRIVATE_KEY_PATH"
+    elif inline:
+        # Many hosts cannot hold a multi-line variable; accept the PEM with literal "\n"s.
+        pem = inline.replace("\\n", "\n") if "\n" not in inline else inline
+        source = "GITHUB_PRIVATE_KEY"
+    else:
+        raise SettingsError("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set")
+    if "-----BEGIN" not in pem or "PRIVATE KEY-----" not in pem:
+        # Say what is wrong without echoing the value: it is a secret.
+        raise SettingsError(f"{source}: not a PEM private key")
+    return pem
+
+
+def _api_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(
+            f"GITHUB_API_URL: {value!r} is not an http(s) URL "
+            "(e.g. https://api.github.com or http://host:port/api/v3)"
+        )
+    return value.rstrip("/")
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"PORT: {value!r} is not a TCP port number")
+    return int(value)

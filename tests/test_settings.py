@@ -1,0 +1,92 @@
+"""Settings.from_env: defaults, clear errors naming the variable, and no secret in repr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.errors import SettingsError
+from bot.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture
+def env(pem: str) -> dict[str, str]:
+    return {"GITHUB_APP_ID": "1234", "GITHUB_PRIVATE_KEY": pem, "GITHUB_WEBHOOK_SECRET": "s3cr3t"}
+
+
+def test_defaults(env: dict[str, str], pem: str) -> None:
+    settings = Settings.from_env(env)
+    assert settings.github_api_url == "https://api.github.com"
+    assert settings.github_app_id == "1234"
+    assert settings.github_private_key == pem.strip()
+    assert settings.redis_url is None
+    assert settings.state_dir == Path(".porch")
+    assert settings.port == 8000
+
+
+def test_enterprise_url_loses_trailing_slash(env: dict[str, str]) -> None:
+    env["GITHUB_API_URL"] = "http://127.0.0.1:9000/api/v3/"
+    assert Settings.from_env(env).github_api_url == "http://127.0.0.1:9000/api/v3"
+
+
+def test_key_from_path(env: dict[str, str], pem: str, tmp_path: Path) -> None:
+    (tmp_path / "app.pem").write_text(pem)
+    del env["GITHUB_PRIVATE_KEY"]
+    env["GITHUB_PRIVATE_KEY_PATH"] = str(tmp_path / "app.pem")
+    assert Settings.from_env(env).github_private_key == pem
+
+
+def test_key_with_escaped_newlines(env: dict[str, str], pem: str) -> None:
+    env["GITHUB_PRIVATE_KEY"] = pem.replace("\n", "\\n")
+    assert Settings.from_env(env).github_private_key.strip() == pem.strip()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"GITHUB_APP_ID": ""}, "GITHUB_APP_ID is not set"),
+        ({"GITHUB_WEBHOOK_SECRET": ""}, "GITHUB_WEBHOOK_SECRET is not set"),
+        ({"GITHUB_PRIVATE_KEY": ""}, "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set"),
+        ({"GITHUB_PRIVATE_KEY": "hunter2"}, "GITHUB_PRIVATE_KEY: not a PEM private key"),
+        ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "set only one of"),
+        ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
+        ({"PORT": "http"}, "PORT"),
+    ],
+)
+def test_errors_name_the_variable(
+    env: dict[str, str], change: dict[str, str], message: str
+) -> None:
+    env.update(change)
+    with pytest.raises(SettingsError, match=message) as raised:
+        Settings.from_env(env)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_unreadable_key_path(env: dict[str, str]) -> None:
+    del env["GITHUB_PRIVATE_KEY"]
+    env["GITHUB_PRIVATE_KEY_PATH"] = "/nonexistent/key.pem"
+    with pytest.raises(SettingsError, match="GITHUB_PRIVATE_KEY_PATH: cannot read"):
+        Settings.from_env(env)
+
+
+def test_repr_holds_no_secret(env: dict[str, str]) -> None:
+    env["REDIS_URL"] = "redis://user:pa55word@redis.internal:6380/2"
+    settings = Settings.from_env(env)
+    shown = repr(settings) + str(settings)
+    assert "s3cr3t" not in shown
+    assert "PRIVATE KEY" not in shown
+    assert "pa55word" not in shown
+    assert "redis://redis.internal:6380/2" in shown
