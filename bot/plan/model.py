@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -11,6 +12,16 @@ class Diagnostic:
 
     message: str
     line: int = 0
+
+
+class DependencySource(StrEnum):
+    """Which rule declared a phase's dependencies (R1-R4 in docs/plan-format.md)."""
+
+    JSON = "json"
+    DEPENDENCIES_LINE = "dependencies-line"
+    TABLE = "table"
+    PREVIOUS_PHASE = "previous-phase"
+    FIRST_PHASE = "first-phase"
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,25 @@ class Phase:
     touches: tuple[str, ...] = ()
     section: str = ""
     estimate_minutes: float | None = None
+    # Where the dependencies were declared, so errors can point at that line.
+    depends_line: int = 0
+    depends_source: DependencySource = DependencySource.FIRST_PHASE
+
+
+class ClaimKind(StrEnum):
+    PARALLEL = "parallel"  # the phases can run at the same time as one another
+    PARALLEL_WITH = "parallel-with"  # phases[0] can run at the same time as each of the rest
+    DEPENDS = "depends"  # phases[0] needs every other phase in `phases`
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What prose or an ASCII map says about phases; checked against the declared edges."""
+
+    kind: ClaimKind
+    phases: tuple[str, ...]
+    line: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +61,7 @@ class Plan:
     overview: str = ""
     warnings: tuple[Diagnostic, ...] = ()
     errors: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    claims: tuple[Claim, ...] = ()
 
     def phase(self, phase_id: str) -> Phase:
         for phase in self.phases:

@@ -1,0 +1,155 @@
+"""What prose and ASCII maps say about the phases; checked later, never turned into edges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from bot.plan.dependencies import LABEL, REFERENCE_LIST, in_range, parse_references
+from bot.plan.markdown import Document, strip_emphasis, table_cells
+from bot.plan.model import Claim, ClaimKind
+from bot.plan.rules import PhaseRef, dependencies_line
+
+_PARALLEL = re.compile(
+    r"in parallel|parallel(?:ized|izable|isable|-safe)|\bindependent\b|concurrently", re.I
+)
+_DEPENDS = re.compile(
+    r"\b(?:depends?|relies|builds?)\s+(?:only\s+)?on\b|\bneeds\b|\brequires\b", re.IGNORECASE
+)
+_NEGATION = re.compile(r"\bnot\b|n't\b|\bno\b|\bzero\b|\bnever\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"\b(?:since|because|but|although|while|so|as)\b|[;:]", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*])")
+_LIST_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_MAP_REF = re.compile(rf"\b[Pp]hase\s+({LABEL})|\bP(\d+[a-z]?)\b")
+_ARROW = re.compile(r"-+>|─+>|─*→|=>|─+▶|▶")
+_JSON_INFO = {"json", "jsonc", "json5"}
+
+
+class _Labels:
+    def __init__(self, phases: Sequence[PhaseRef]) -> None:
+        self.phases = phases
+        self.by_label: dict[str, str] = {}
+        for phase in phases:
+            for label in phase.labels():
+                self.by_label.setdefault(label.lower(), phase.id)
+
+    def ids(self, text: str) -> list[str]:
+        references, _ = parse_references(text)
+        found: list[str] = []
+        for ref in references:
+            if ref.high is None:
+                found += (
+                    [self.by_label[ref.low.lower()]] if ref.low.lower() in self.by_label else []
+                )
+            else:
+                found += [p.id for p in self.phases if in_range(p.label, ref.low, ref.high)]
+        return list(dict.fromkeys(found))
+
+
+def _units(doc: Document) -> Iterator[tuple[int, str]]:
+    """Paragraphs and list items outside code, tables and headers, as (1-based line, text)."""
+    start, parts = 0, list[str]()
+    for index, line in enumerate([*doc.lines, ""]):
+        boundary = (
+            index >= len(doc.lines)
+            or doc.in_fence[index]
+            or not line.strip()
+            or line.lstrip().startswith("#")
+            or table_cells(line) is not None
+            or _LIST_START.match(line)
+        )
+        if boundary and parts:
+            yield start + 1, strip_emphasis(" ".join(parts))
+            parts = []
+        if index < len(doc.lines) and not doc.in_fence[index] and line.strip():
+            if line.lstrip().startswith("#") or table_cells(line) is not None:
+                continue
+            if not parts:
+                start = index
+            parts.append(line.strip())
+
+
+def _sentence_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
+    claims: list[Claim] = []
+    parallel = _PARALLEL.search(sentence)
+    if parallel and not _NEGATION.search(sentence[: parallel.start()]):
+        before, after = sentence[: parallel.start()], sentence[parallel.end() :]
+        subject = labels.ids(before)
+        with_part = re.match(r"\s*(?:of|with|from)\s+(?!each other|one another)(.*)", after)
+        if with_part:
+            others = labels.ids(_CLAUSE_END.split(with_part.group(1), maxsplit=1)[0])
+            for one in subject:
+                rest = [o for o in others if o != one]
+                if rest:
+                    claims.append(Claim(ClaimKind.PARALLEL_WITH, (one, *rest), line, sentence))
+        elif len(subject) >= 2:
+            claims.append(Claim(ClaimKind.PARALLEL, tuple(subject), line, sentence))
+        after_match = re.search(r"\bafter\s+(.*)", after)
+        if subject and after_match:
+            needed = labels.ids(_CLAUSE_END.split(after_match.group(1), maxsplit=1)[0])
+            claims += [Claim(ClaimKind.DEPENDS, (s, *needed), line, sentence) for s in subject]
+    for match in _DEPENDS.finditer(sentence):
+        if _NEGATION.search(sentence[max(0, match.start() - 12) : match.start()]):
+            continue
+        subject = labels.ids(sentence[: match.start()].rsplit(".", 1)[-1])[-1:]
+        clause = _CLAUSE_END.split(sentence[match.end() :], maxsplit=1)[0]
+        clause = re.split(r"\.\s", clause, maxsplit=1)[0]
+        needed = labels.ids(clause)
+        if subject and needed:
+            claims.append(Claim(ClaimKind.DEPENDS, (subject[0], *needed), line, sentence))
+    return claims
+
+
+def _prose_claims(doc: Document, labels: _Labels) -> list[Claim]:
+    claims: list[Claim] = []
+    for line, text in _units(doc):
+        if not REFERENCE_LIST.search(text):
+            continue
+        for sentence in _SENTENCE.split(text):
+            claims += _sentence_claims(sentence, line, labels)
+    return claims
+
+
+def _note_claims(doc: Document, labels: _Labels) -> list[Claim]:
+    """`**Dependencies**: None (can run in parallel with Phase 2)` speaks for its own phase."""
+    claims: list[Claim] = []
+    for phase in labels.phases:
+        found = dependencies_line(doc, *phase.ranges[0]) if phase.ranges else None
+        match = re.search(r"parallel\s+with\s+([^)]*)", found[0]) if found else None
+        if found and match:
+            others = [o for o in labels.ids(match.group(1)) if o != phase.id]
+            if others:
+                claim = Claim(ClaimKind.PARALLEL_WITH, (phase.id, *others), found[1], found[0])
+                claims.append(claim)
+    return claims
+
+
+def _map_claims(doc: Document, labels: _Labels) -> list[Claim]:
+    """`Phase 1 ──→ Phase 2` and `P0 → P1 → P2` in code blocks that are not JSON."""
+    claims: list[Claim] = []
+    for fence in doc.fences:
+        if fence.info.split(" ")[0].lower() in _JSON_INFO:
+            continue
+        for offset, line in enumerate(fence.body.split("\n")):
+            refs = [
+                (m.start(), (m.group(1) or m.group(2)).lower()) for m in _MAP_REF.finditer(line)
+            ]
+            for arrow in _ARROW.finditer(line):
+                left = [label for pos, label in refs if pos < arrow.start()][-1:]
+                right = [label for pos, label in refs if pos >= arrow.end()][:1]
+                ids = [labels.by_label.get(label) for label in left + right]
+                if len(ids) == 2 and ids[0] and ids[1] and ids[0] != ids[1]:
+                    text = line.strip()
+                    claim = Claim(
+                        ClaimKind.DEPENDS, (ids[1], ids[0]), fence.start + 2 + offset, text
+                    )
+                    claims.append(claim)
+    return claims
+
+
+def find_claims(doc: Document, phases: Sequence[PhaseRef]) -> tuple[Claim, ...]:
+    if len(phases) < 2:
+        return ()
+    labels = _Labels(phases)
+    claims = _prose_claims(doc, labels) + _note_claims(doc, labels) + _map_claims(doc, labels)
+    return tuple(dict.fromkeys(claims))

@@ -1,0 +1,146 @@
+"""The machine-readable phase block: a fenced JSON object with a `phases` list."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+from bot.plan.markdown import Document, Fence
+from bot.plan.model import Diagnostic
+
+_JSON_INFO = {"", "json", "jsonc", "json5"}
+# A block that starts this way is meant to be the plan's own block, so failing to parse it is
+# an error; other blocks that mention "phases" are examples (protocol files, API payloads).
+_LOOKS_LIKE_PLAN_BLOCK = re.compile(r'^\s*\{\s*"phases"\s*:')
+
+
+@dataclass(frozen=True)
+class JsonPhase:
+    id: str
+    title: str
+    line: int
+    depends_on: tuple[str, ...] | None = None
+    touches: tuple[str, ...] | None = None
+    estimate_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class JsonBlock:
+    line: int  # 1-based line of the opening fence
+    phases: tuple[JsonPhase, ...]
+    errors: tuple[Diagnostic, ...] = ()
+    warnings: tuple[Diagnostic, ...] = field(default_factory=tuple)
+
+
+def _string_list(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def _phase_line(fence: Fence, phase_id: str, after: int) -> int:
+    """The 1-based line of the `"id": "<phase_id>"` entry, searching from body line `after`."""
+    pattern = re.compile(r'"id"\s*:\s*' + re.escape(json.dumps(phase_id)))
+    body_lines = fence.body.split("\n")
+    for offset in range(after, len(body_lines)):
+        if pattern.search(body_lines[offset]):
+            return fence.start + 2 + offset
+    return fence.start + 1
+
+
+def _estimate(raw: dict[str, object], name: str, line: int, warnings: list[Diagnostic]):
+    value = raw.get("estimate_minutes")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        warnings.append(Diagnostic(f"{name}: estimate_minutes must be a number; ignored", line))
+        return None
+    if value < 0:
+        warnings.append(Diagnostic(f"{name}: estimate_minutes is negative; ignored", line))
+        return None
+    return float(value)
+
+
+def _read_phase(
+    raw: object, position: int, fence: Fence, after: int
+) -> tuple[JsonPhase | None, list[Diagnostic], list[Diagnostic]]:
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"].strip():
+        message = f"phase {position} in the JSON block has no string id"
+        return None, [Diagnostic(message, fence.start + 1)], warnings
+    phase_id = raw["id"].strip()
+    line = _phase_line(fence, phase_id, after)
+    depends_on = _string_list(raw["depends_on"]) if "depends_on" in raw else None
+    if "depends_on" in raw and depends_on is None:
+        errors.append(Diagnostic(f"{phase_id}: depends_on must be a list of phase ids", line))
+    touches = _string_list(raw.get("touches", raw.get("files")))
+    if ("touches" in raw or "files" in raw) and touches is None:
+        warnings.append(Diagnostic(f"{phase_id}: touches must be a list of globs; ignored", line))
+    title = raw.get("title")
+    phase = JsonPhase(
+        id=phase_id,
+        title=title.strip() if isinstance(title, str) else "",
+        line=line,
+        depends_on=depends_on,
+        touches=touches,
+        estimate_minutes=_estimate(raw, phase_id, line, warnings),
+    )
+    return phase, errors, warnings
+
+
+def _read_block(fence: Fence, data: dict[str, object]) -> JsonBlock:
+    raw_phases = data["phases"]
+    assert isinstance(raw_phases, list)
+    phases: list[JsonPhase] = []
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    after = 0
+    for position, raw in enumerate(raw_phases, start=1):
+        phase, phase_errors, phase_warnings = _read_phase(raw, position, fence, after)
+        errors += phase_errors
+        warnings += phase_warnings
+        if phase:
+            phases.append(phase)
+            after = max(after, phase.line - fence.start - 2)
+    return JsonBlock(fence.start + 1, tuple(phases), tuple(errors), tuple(warnings))
+
+
+def _parse_error(fence: Fence, error: json.JSONDecodeError) -> JsonBlock:
+    line = fence.start + 1 + error.lineno
+    message = f"the phases JSON block does not parse: {error.msg} (column {error.colno})"
+    return JsonBlock(fence.start + 1, (), (Diagnostic(message, line),))
+
+
+def phase_blocks(doc: Document) -> list[JsonBlock]:
+    """Candidate phase blocks in document order. A block that fails to parse is returned only
+    when it is clearly meant as the plan's block, and then it ends the list."""
+    blocks: list[JsonBlock] = []
+    for fence in doc.fences:
+        if fence.info.split(" ")[0].lower() not in _JSON_INFO or '"phases"' not in fence.body:
+            continue
+        try:
+            data = json.loads(fence.body)
+        except json.JSONDecodeError as error:
+            if _LOOKS_LIKE_PLAN_BLOCK.match(fence.body):
+                blocks.append(_parse_error(fence, error))
+                break
+            continue
+        except RecursionError:
+            blocks.append(
+                JsonBlock(
+                    fence.start + 1,
+                    (),
+                    (
+                        Diagnostic(
+                            "JSON nested too deeply",
+                        ),
+                    ),
+                )
+            )
+            break
+        if isinstance(data, dict) and isinstance(data.get("phases"), list):
+            blocks.append(_read_block(fence, data))
+    return blocks

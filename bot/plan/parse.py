@@ -1,0 +1,189 @@
+"""Plan markdown to a Plan: the phase set, ids, dependencies (R1-R4) and touched paths. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.plan.claims import find_claims
+from bot.plan.headers import HeaderPhase, header_phases
+from bot.plan.jsonblock import JsonBlock, JsonPhase, phase_blocks
+from bot.plan.markdown import Document, scan
+from bot.plan.model import DependencySource, Diagnostic, Phase, Plan
+from bot.plan.rules import Declared, PhaseRef, Resolver, declare
+from bot.plan.touches import section_touches
+
+MAX_PLAN_BYTES = 2 * 1024 * 1024  # the largest real plan is ~50 kB
+_ID_LABEL = re.compile(r"^phase[_-]?(\d+[a-z]?|[a-z])(?:[_-].*)?$", re.IGNORECASE)
+_TITLE_LABEL = re.compile(r"^[Pp]hase\s+(\d+[a-z]?|[A-Z])\s*[:—–-]")
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A phase before its dependencies are known."""
+
+    id: str
+    label: str
+    title: str
+    line: int
+    header: HeaderPhase | None
+    json: JsonPhase | None
+
+
+def _json_label(phase: JsonPhase) -> str | None:
+    for pattern, text in ((_ID_LABEL, phase.id), (_TITLE_LABEL, phase.title)):
+        match = pattern.match(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _match(block: JsonBlock, headers: list[HeaderPhase]) -> dict[int, HeaderPhase]:
+    """JSON phase position -> its header: through the id, `phase_<label>`, a `Phase 1a:` title
+    prefix, and document order when the counts agree."""
+    by_label = {header.label.lower(): header for header in headers}
+    matched: dict[int, HeaderPhase] = {}
+    for position, phase in enumerate(block.phases):
+        for alias in (phase.id, _json_label(phase)):
+            header = by_label.get((alias or "").lower())
+            if header is not None and header not in matched.values():
+                matched[position] = header
+                break
+    if len(block.phases) == len(headers):
+        free = iter(h for h in headers if h not in matched.values())
+        for position in range(len(block.phases)):
+            if position not in matched:
+                matched[position] = next(free)
+    return matched
+
+
+def _from_json(
+    block: JsonBlock, headers: list[HeaderPhase], warnings: list[Diagnostic]
+) -> list[_Draft]:
+    matched = _match(block, headers)
+    drafts = []
+    for position, phase in enumerate(block.phases):
+        header = matched.get(position)
+        label = header.label if header else _json_label(phase) or str(position + 1)
+        line = header.index + 1 if header else phase.line
+        title = phase.title or (header.title if header else "")
+        drafts.append(_Draft(phase.id, label, title, line, header, phase))
+    for header in headers:
+        if header not in matched.values():
+            message = f"header Phase {header.label} matches no phase of the JSON block; ignored"
+            warnings.append(Diagnostic(message, header.index + 1))
+    return drafts
+
+
+def _from_headers(headers: list[HeaderPhase]) -> list[_Draft]:
+    return [
+        _Draft(f"phase_{h.label.lower()}", h.label, h.title, h.index + 1, h, None) for h in headers
+    ]
+
+
+def _choose_block(
+    blocks: list[JsonBlock], headers: list[HeaderPhase], warnings: list[Diagnostic]
+) -> JsonBlock | None:
+    """The first block that can be the plan's: one whose phases fit the headers, if any."""
+    for block in blocks:
+        if not block.phases or not headers or _match(block, headers):
+            return block
+        ids = ", ".join(phase.id for phase in block.phases[:3])
+        message = f"JSON block lists phases ({ids}) that match no Phase header; read as an example"
+        warnings.append(Diagnostic(message, block.line))
+    return None
+
+
+def _drafts(doc: Document, warnings: list[Diagnostic], errors: list[Diagnostic]) -> list[_Draft]:
+    block = _choose_block(phase_blocks(doc), header_phases(doc), warnings)
+    if block is None or not block.phases:
+        if block is not None:
+            errors += block.errors
+        return _from_headers(header_phases(doc))
+    errors += block.errors
+    warnings += block.warnings
+    return _from_json(block, header_phases(doc, merge_same_level=True), warnings)
+
+
+def _overview(doc: Document) -> str:
+    for header in doc.headers:
+        if re.search(r"overview|summary", header.text, re.IGNORECASE) and header.level <= 2:
+            body = doc.lines[header.index + 1 : doc.section_end(header)]
+            return "\n".join(body).strip()
+    return ""
+
+
+def _build(doc: Document, draft: _Draft, declared: Declared) -> Phase:
+    ranges = draft.header.ranges() if draft.header else []
+    json = draft.json
+    if json is not None and json.depends_on is not None:
+        declared = Declared(json.depends_on, DependencySource.JSON, json.line)
+    if json is not None and json.touches is not None:
+        touches = json.touches
+    else:
+        touches = section_touches(doc, ranges)
+    section = "\n".join("\n".join(doc.lines[start:end]) for start, end in ranges)
+    return Phase(
+        id=draft.id,
+        label=draft.label,
+        title=draft.title,
+        line=draft.line,
+        depends_on=declared.ids,
+        touches=touches,
+        section=section,
+        estimate_minutes=json.estimate_minutes if json else None,
+        depends_line=declared.line,
+        depends_source=declared.source,
+    )
+
+
+def _phase_ref(draft: _Draft) -> PhaseRef:
+    ranges = tuple(draft.header.ranges()) if draft.header else ()
+    aliases = [_json_label(draft.json) if draft.json else None]
+    if draft.json and draft.header:
+        aliases.append(draft.header.label)
+    unique = tuple(dict.fromkeys(a for a in aliases if a and a.lower() != draft.label.lower()))
+    return PhaseRef(draft.id, draft.label, ranges, unique)
+
+
+def parse_plan(text: str) -> Plan:
+    """Read plan markdown. Never raises: what is wrong becomes `errors`, with line numbers."""
+    doc = scan(text)
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    drafts = _drafts(doc, warnings, errors)
+    refs = [_phase_ref(draft) for draft in drafts]
+    resolver = Resolver(refs)
+    declared = declare(doc, refs, resolver)
+    phases = tuple(_build(doc, d, dec) for d, dec in zip(drafts, declared, strict=True))
+    claims = find_claims(doc, refs)
+    return Plan(
+        phases=phases,
+        overview=_overview(doc),
+        warnings=tuple(warnings + resolver.warnings),
+        errors=tuple(errors + resolver.errors),
+        claims=claims,
+    )
+
+
+def _input_error(message: str) -> Plan:
+    return Plan(phases=(), errors=(Diagnostic(message, 0),))
+
+
+def parse_plan_bytes(data: bytes, limit: int = MAX_PLAN_BYTES) -> Plan:
+    """Read a plan from raw bytes (a file, stdin, an API download). Oversized, binary or
+    undecodable input becomes a clear error rather than an exception or garbage phases."""
+    if len(data) > limit:
+        size = f"{len(data) / 1_048_576:.1f} MB"
+        return _input_error(
+            f"the plan is {size}; plans larger than {limit // 1_048_576} MB are refused"
+        )
+    if b"\x00" in data:
+        return _input_error("the plan is binary data (it holds NUL bytes), not markdown text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return _input_error(f"the plan is not UTF-8 text (byte {error.start} cannot be decoded)")
+    if not text.strip():
+        return _input_error("the plan is empty")
+    return parse_plan(text)

@@ -1,0 +1,192 @@
+"""Dependency rules R2-R4: the Dependencies line, a dependency table, the phase before."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.plan.dependencies import (
+    LABEL,
+    OUTSIDE,
+    SOFT,
+    DependencySpec,
+    SpecKind,
+    in_range,
+    parse_dependencies,
+)
+from bot.plan.markdown import Document, Table, strip_emphasis, tables
+from bot.plan.model import DependencySource, Diagnostic
+
+_DEPENDENCIES_LINE = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?:dependencies|depends on)(?:\*\*|__)?\s*:(?:\*\*|__)?\s*(.*)$",
+    re.IGNORECASE,
+)
+_CONTINUATION_STOP = re.compile(r"^\s*(?:\*\*|__|#|[-*+]\s|\||>|\d+[.)]\s|`{3}|~{3})")
+_DEPENDENCY_COLUMN = re.compile(r"depend|prereq|requires|blocked by|\bafter\b|needs", re.I)
+_TABLE_PHASE = re.compile(rf"^(?:[Pp]hase\s+)?({LABEL})")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Dependencies one rule declared for a phase."""
+
+    ids: tuple[str, ...]
+    source: DependencySource
+    line: int
+
+
+@dataclass(frozen=True)
+class PhaseRef:
+    """What the rules need to know about a phase: its id, label and where its section is."""
+
+    id: str
+    label: str
+    ranges: tuple[tuple[int, int], ...]
+    aliases: tuple[str, ...] = ()  # other labels the plan uses for it ("1a" in a JSON title)
+
+    def labels(self) -> tuple[str, ...]:
+        return (self.label, *self.aliases)
+
+
+def dependencies_line(doc: Document, start: int, end: int) -> tuple[str, int] | None:
+    """The first Dependencies line in a section, continuation lines joined, and its line."""
+    for index in range(start, end):
+        match = None if doc.in_fence[index] else _DEPENDENCIES_LINE.match(doc.lines[index])
+        if not match:
+            continue
+        parts = [match.group(1)]
+        for follow in range(index + 1, end):
+            line = doc.lines[follow]
+            if not line.strip() or doc.in_fence[follow] or _CONTINUATION_STOP.match(line):
+                break
+            parts.append(line.strip())
+        return " ".join(parts), index + 1
+    return None
+
+
+def dependency_table_rows(found: Sequence[Table]) -> dict[str, tuple[str, int]]:
+    """Label -> (dependency cell, line) from tables that have a dependency column."""
+    rows: dict[str, tuple[str, int]] = {}
+    for table in found:
+        columns = [i for i, name in enumerate(table.header) if _DEPENDENCY_COLUMN.search(name)]
+        if not columns:
+            continue
+        phase_column = next(
+            (i for i, name in enumerate(table.header) if re.search(r"phase", name, re.I)), 0
+        )
+        for index, cells in table.rows:
+            if max(columns[0], phase_column) >= len(cells):
+                continue
+            match = _TABLE_PHASE.match(strip_emphasis(cells[phase_column]).strip())
+            if match:
+                rows.setdefault(match.group(1).lower(), (cells[columns[0]], index + 1))
+    return rows
+
+
+class Resolver:
+    """Turns a parsed Dependencies text into phase ids, collecting diagnostics on the way."""
+
+    def __init__(self, phases: Sequence[PhaseRef]) -> None:
+        self.phases = phases
+        self.by_label: dict[str, str] = {}
+        for phase in phases:
+            for label in phase.labels():
+                self.by_label.setdefault(label.lower(), phase.id)
+        self.warnings: list[Diagnostic] = []
+        self.errors: list[Diagnostic] = []
+
+    def resolve(self, spec: DependencySpec, position: int, line: int) -> tuple[str, ...]:
+        phase = self.phases[position]
+        self._annotations(spec, phase, line)
+        if spec.kind is SpecKind.ALL_PREVIOUS:
+            return tuple(p.id for p in self.phases[:position])
+        ids: list[str] = []
+        for ref in spec.references:
+            if ref.high is None:
+                ids += self._single(ref.low, phase, line)
+            else:
+                ids += self._range(ref.low, ref.high, phase, line)
+        return tuple(dict.fromkeys(ids))
+
+    def _single(self, label: str, phase: PhaseRef, line: int) -> list[str]:
+        found = self.by_label.get(label.lower())
+        if found is None:
+            message = f"{phase.id} depends on Phase {label}, which is not a phase of this plan"
+            self.errors.append(Diagnostic(message, line))
+            return []
+        return [found]
+
+    def _range(self, low: str, high: str, phase: PhaseRef, line: int) -> list[str]:
+        labels = [p.label for p in self.phases if any(in_range(a, low, high) for a in p.labels())]
+        if not labels:
+            message = f"{phase.id} depends on Phases {low}–{high}, which name no phase of this plan"
+            self.errors.append(Diagnostic(message, line))
+            return []
+        missing = [end for end in (low, high) if end.lower() not in self.by_label]
+        if missing:
+            names = ", ".join(f"Phase {end}" for end in missing)
+            message = f"{phase.id}: Phases {low}–{high} reach past the plan ({names} missing)"
+            self.warnings.append(
+                Diagnostic(f"{message}; expanded over the phases that exist", line)
+            )
+        ids = [self.by_label[label.lower()] for label in labels]
+        if phase.id in ids:
+            # "Phases 1-5" written under Phase 5 means the ones before it.
+            self.warnings.append(
+                Diagnostic(
+                    f"{phase.id}: Phases {low}–{high} include the phase itself; skipped", line
+                )
+            )
+            ids.remove(phase.id)
+        return ids
+
+    def _annotations(self, spec: DependencySpec, phase: PhaseRef, line: int) -> None:
+        for note in spec.notes:
+            if SOFT.search(note):
+                edge = "declares no dependency" if spec.kind is SpecKind.NONE else "keeps the edge"
+                message = f"{phase.id}: '{note}' reads as a soft ordering; the plan {edge}"
+                self.warnings.append(Diagnostic(message, line))
+            elif OUTSIDE.search(note) and spec.kind is not SpecKind.NONE:
+                message = f"{phase.id}: '{note}' names something outside the plan; it adds no edge"
+                self.warnings.append(Diagnostic(message, line))
+
+
+def declare(doc: Document, phases: Sequence[PhaseRef], resolver: Resolver) -> list[Declared]:
+    """R2, R3 and R4 for every phase (R1, the JSON `depends_on`, is applied by the caller)."""
+    table_rows = dependency_table_rows(tables(doc))
+    return [
+        _declare_one(doc, phases, position, table_rows, resolver) for position in range(len(phases))
+    ]
+
+
+def _declare_one(
+    doc: Document,
+    phases: Sequence[PhaseRef],
+    position: int,
+    table_rows: dict[str, tuple[str, int]],
+    resolver: Resolver,
+) -> Declared:
+    phase = phases[position]
+    if phase.ranges:
+        start, end = phase.ranges[0]
+        found = dependencies_line(doc, start, end)
+        if found:
+            spec = parse_dependencies(found[0])
+            if spec.kind is not SpecKind.UNRECOGNISED:
+                ids = resolver.resolve(spec, position, found[1])
+                return Declared(ids, DependencySource.DEPENDENCIES_LINE, found[1])
+            message = (
+                f"{phase.id}: the Dependencies line names no phase ('{spec.notes[0]}'); "
+                "read as not declared"
+            )
+            resolver.warnings.append(Diagnostic(message, found[1]))
+    row = table_rows.get(phase.label.lower())
+    if row:
+        spec = parse_dependencies(row[0])
+        if spec.kind is not SpecKind.UNRECOGNISED:
+            ids = resolver.resolve(spec, position, row[1])
+            return Declared(ids, DependencySource.TABLE, row[1])
+    if position == 0:
+        return Declared((), DependencySource.FIRST_PHASE, 0)
+    return Declared((phases[position - 1].id,), DependencySource.PREVIOUS_PHASE, 0)
