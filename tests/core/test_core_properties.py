@@ -1,0 +1,237 @@
+"""Property tests: random DAGs, driven by a simulated adapter that performs effects in random
+interleavings, redelivers events, and sometimes cancels, while the invariants are checked
+after every event."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from core_support import T0, run_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.effects import (
+    CancelBuilder,
+    Effect,
+    PreparePhase,
+    RunBuilder,
+    UpdateCheckRun,
+    UpdateStatusComment,
+)
+from bot.core.events import (
+    CancelRequested,
+    Event,
+    PhaseBuildFailed,
+    PhaseBuilt,
+    PhasePrepared,
+    PhasePrepareFailed,
+    RunStarted,
+    StatusRequested,
+)
+from bot.core.reducer import reduce
+from bot.core.state import FailurePolicy, PhaseStatus, RunSettings, RunState, RunStatus
+
+
+@st.composite
+def dags(draw: st.DrawFn, max_phases: int = 7) -> dict[str, list[str]]:
+    """Acyclic by construction: a phase may only depend on phases listed before it."""
+    n = draw(st.integers(1, max_phases))
+    ids = [f"phase_{i + 1}" for i in range(n)]
+    return {
+        pid: [ids[j] for j in range(i) if draw(st.booleans())] if i else []
+        for i, pid in enumerate(ids)
+    }
+
+
+run_settings = st.builds(
+    RunSettings,
+    max_parallel=st.integers(1, 4),
+    retries=st.integers(0, 2),
+    failure_policy=st.sampled_from(FailurePolicy),
+)
+
+
+def transitive_dependents(deps: dict[str, list[str]], roots: set[str]) -> set[str]:
+    found: set[str] = set()
+    for pid, ds in deps.items():  # dependencies precede dependents
+        if any(d in roots or d in found for d in ds):
+            found.add(pid)
+    return found
+
+
+@dataclass
+class Driver:
+    """Stands in for the adapters: performs effects, reports events, checks invariants."""
+
+    state: RunState
+    deps: dict[str, list[str]]
+    outstanding: list[PreparePhase | RunBuilder] = field(default_factory=list)
+    delivered: list[Event] = field(default_factory=list)
+    dispatched: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    cancelled_builders: set[tuple[str, int]] = field(default_factory=set)
+    clock: float = T0
+
+    def tick(self) -> float:
+        self.clock += 1.0
+        return self.clock
+
+    def deliver(self, event: Event) -> list[Effect]:
+        before = self.state
+        after, effects = reduce(before, event)
+        self.check_step(before, after, event, effects)
+        self.state = after
+        self.delivered.append(event)
+        for effect in effects:
+            if isinstance(effect, PreparePhase | RunBuilder):
+                kind = "prepare" if isinstance(effect, PreparePhase) else "build"
+                self.dispatched[(kind, effect.phase_id, effect.attempt)] += 1
+                self.outstanding.append(effect)
+            elif isinstance(effect, CancelBuilder):
+                self.cancelled_builders.add((effect.phase_id, effect.attempt))
+        return effects
+
+    def perform(self, effect: PreparePhase | RunBuilder, succeed: bool) -> Event:
+        at = self.tick()
+        pid, attempt = effect.phase_id, effect.attempt
+        if isinstance(effect, PreparePhase):
+            if succeed:
+                return PhasePrepared(
+                    at=at,
+                    phase_id=pid,
+                    attempt=attempt,
+                    branch=effect.branch,
+                    base_branch=effect.base_branch,
+                    pr_number=len(self.delivered) + 1,
+                    check_run_id=len(self.delivered) + 1000,
+                    base_sha=f"{pid}-start",
+                )
+            return PhasePrepareFailed(at=at, phase_id=pid, attempt=attempt, error="conflict")
+        if succeed:
+            return PhaseBuilt(at=at, phase_id=pid, attempt=attempt, head_sha=f"{pid}-{attempt}")
+        return PhaseBuildFailed(at=at, phase_id=pid, attempt=attempt, error="exit 1")
+
+    def check_step(
+        self, before: RunState, after: RunState, event: Event, effects: list[Effect]
+    ) -> None:
+        changed = after is not before
+        if not changed:
+            expected = (
+                [UpdateStatusComment(version=before.version, requested_at=event.at)]
+                if isinstance(event, StatusRequested)
+                else []
+            )
+            assert effects == expected
+            return
+        assert after != before
+        assert after.version == before.version + 1
+        statuses = [e for e in effects if isinstance(e, UpdateStatusComment)]
+        assert statuses == [UpdateStatusComment(version=after.version)]
+        checks = {e.phase_id for e in effects if isinstance(e, UpdateCheckRun)}
+        assert checks == {
+            pid
+            for pid, p in after.phases.items()
+            if p != before.phases[pid] and p.check_run_id is not None
+        }
+        for effect in effects:
+            if isinstance(effect, PreparePhase):
+                # No phase starts before every dependency is done.
+                assert all(
+                    after.phases[d].status is PhaseStatus.DONE for d in self.deps[effect.phase_id]
+                )
+                assert after.phases[effect.phase_id].status is PhaseStatus.PREPARING
+        self.check_state(after)
+
+    def check_state(self, state: RunState) -> None:
+        active = [p for p in state.phases.values() if p.status.active]
+        assert len(active) <= state.settings.max_parallel
+        for pid, phase in state.phases.items():
+            if phase.status in (PhaseStatus.PREPARING, PhaseStatus.BUILDING, PhaseStatus.DONE):
+                assert all(state.phases[d].status is PhaseStatus.DONE for d in self.deps[pid])
+            assert phase.attempt <= 1 + state.settings.retries
+        all_done = all(p.status is PhaseStatus.DONE for p in state.phases.values())
+        assert (state.status is RunStatus.DONE) == all_done
+        if state.status.finished:
+            assert not active
+        # The state survives the trip through JSON that the store gives it.
+        assert RunState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deps=dags(), run=run_settings, data=st.data())
+def test_random_runs_keep_every_invariant(
+    deps: dict[str, list[str]], run: RunSettings, data: st.DataObject
+) -> None:
+    state = run_of(
+        deps,
+        max_parallel=run.max_parallel,
+        retries=run.retries,
+        failure_policy=run.failure_policy,
+    )
+    driver = Driver(state=state, deps=deps)
+    driver.deliver(RunStarted(at=driver.tick()))
+    cancelled_by_user = False
+
+    while driver.outstanding:
+        choice = data.draw(st.sampled_from(["perform"] * 8 + ["duplicate", "status", "cancel"]))
+        if choice == "duplicate" and driver.delivered:
+            event = data.draw(st.sampled_from(driver.delivered))
+            before = driver.state
+            effects = driver.deliver(event)
+            # A redelivered event changes nothing (only a status request answers again).
+            assert driver.state is before
+            assert all(isinstance(e, UpdateStatusComment) for e in effects)
+        elif choice == "status":
+            driver.deliver(StatusRequested(at=driver.tick()))
+        elif choice == "cancel" and data.draw(st.integers(0, 9)) == 0:
+            cancelled_by_user = True
+            driver.deliver(CancelRequested(at=driver.tick(), by="octocat"))
+        else:
+            index = data.draw(st.integers(0, len(driver.outstanding) - 1))
+            effect = driver.outstanding.pop(index)
+            succeed = data.draw(st.integers(0, 3)) > 0  # mostly successes, some failures
+            driver.deliver(driver.perform(effect, succeed))
+
+    final = driver.state
+    # Every dispatch happened once per phase and attempt; retries go through the builder only.
+    assert all(n == 1 for n in driver.dispatched.values())
+    assert all(attempt == 1 for kind, _, attempt in driver.dispatched if kind == "prepare")
+    for pid, phase in final.phases.items():
+        if phase.status is PhaseStatus.DONE:
+            assert driver.dispatched[("build", pid, phase.attempt)] == 1
+    # With nothing left to perform, the run has ended.
+    assert final.status.finished
+    assert all(p.status.finished for p in final.phases.values())
+    if cancelled_by_user:
+        return
+    failed = {pid for pid, p in final.phases.items() if p.status is PhaseStatus.FAILED}
+    blocked = {pid for pid, p in final.phases.items() if p.status is PhaseStatus.BLOCKED}
+    if run.failure_policy is FailurePolicy.CONTINUE:
+        assert blocked == transitive_dependents(deps, failed)
+        assert not any(p.status is PhaseStatus.CANCELLED for p in final.phases.values())
+    else:
+        assert blocked <= transitive_dependents(deps, failed)
+    assert (final.status is RunStatus.FAILED) == bool(failed)
+    assert (final.status is RunStatus.DONE) == (not failed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(deps=dags(), max_parallel=st.integers(1, 4), data=st.data())
+def test_without_failures_every_run_is_done_and_parallel_where_it_can_be(
+    deps: dict[str, list[str]], max_parallel: int, data: st.DataObject
+) -> None:
+    driver = Driver(state=run_of(deps, max_parallel=max_parallel), deps=deps)
+    started = driver.deliver(RunStarted(at=driver.tick()))
+    while driver.outstanding:
+        # Finish everything in flight, in a random order, before anything new is performed.
+        batch = data.draw(st.permutations(driver.outstanding))
+        driver.outstanding.clear()
+        for effect in batch:
+            driver.deliver(driver.perform(effect, succeed=True))
+    assert driver.state.status is RunStatus.DONE
+    assert all(p.attempt == 1 for p in driver.state.phases.values())
+    # RunStarted prepares the independent phases together, as many as the slots allow.
+    roots = [pid for pid, ds in deps.items() if not ds]
+    first = [e.phase_id for e in started if isinstance(e, PreparePhase)]
+    assert first == roots[:max_parallel]
