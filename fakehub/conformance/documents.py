@@ -28,14 +28,19 @@ class Document:
 
     def resolve(self, node: JSON) -> JSON:
         """Follows a chain of local `$ref`s (responses, parameters) to the node they name."""
+        return self.follow(node)[1]
+
+    def follow(self, node: JSON, at: str = "") -> tuple[str, JSON]:
+        """The pointer and contents of the node a chain of local `$ref`s ends at."""
         seen: set[str] = set()
         while "$ref" in node:
             ref = node["$ref"]
             if ref in seen or not ref.startswith("#/"):
                 raise ValueError(f"cannot resolve {ref!r}")
             seen.add(ref)
-            node = self.node(ref[1:])
-        return node
+            at = ref[1:]
+            node = self.node(at)
+        return at, node
 
     def node(self, pointer: str) -> Any:
         node: Any = self.contents

@@ -26,10 +26,7 @@ def _json_media(content: dict[str, Any]) -> str | None:
 
 def _schema_pointer(document: Document, at: str) -> str | None:
     """The schema of the JSON content of the response or request body at `at`."""
-    node = document.node(at)
-    if "$ref" in node:
-        at = node["$ref"][1:]
-        node = document.resolve(node)
+    at, node = document.follow(document.node(at), at)
     media = _json_media(node.get("content", {}))
     if media is None or "schema" not in node["content"][media]:
         return None

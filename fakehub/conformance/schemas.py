@@ -158,7 +158,10 @@ def problems(validator: Validator, instance: object, where: str) -> list[str]:
         message = error.message
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 3] + "..."
-        found.append(f"{where}: {json_pointer(error) or '/'}: {message}")
+        problem = f"{where}: {json_pointer(error) or '/'}: {message}"
+        # A field can break GitHub's schema and an added rule the same way; say it once.
+        if problem not in found:
+            found.append(problem)
     if len(found) > MAX_PROBLEMS:
         extra = len(found) - MAX_PROBLEMS
         found = [*found[:MAX_PROBLEMS], f"{where}: and {extra} more"]
