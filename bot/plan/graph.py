@@ -33,6 +33,8 @@ class PlanAnalysis:
 
 def _structure_errors(plan: Plan) -> list[Diagnostic]:
     errors: list[Diagnostic] = []
+    if not plan.phases and plan.errors:
+        return []  # the input itself was refused; "no phases" would only repeat that
     if not plan.phases:
         message = (
             'no phases found: expected a ```json block with a "phases" list, '

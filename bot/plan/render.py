@@ -1,0 +1,179 @@
+"""A plan and its analysis as text for people, JSON for tools and Mermaid for GitHub."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.plan.graph import PlanAnalysis
+from bot.plan.model import Diagnostic, Plan
+
+# Colours per phase state; a state not listed here gets _OTHER_STATE.
+STATE_STYLES = {
+    "pending": "fill:#f6f8fa,stroke:#8c959f,color:#24292f",
+    "ready": "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
+    "building": "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
+    "consulting": "fill:#fbefff,stroke:#c297ff,color:#512a97",
+    "merging": "fill:#fbefff,stroke:#c297ff,color:#512a97",
+    "done": "fill:#dafbe1,stroke:#4ac26b,color:#116329",
+    "approved": "fill:#dafbe1,stroke:#4ac26b,color:#116329",
+    "failed": "fill:#ffebe9,stroke:#ff8182,color:#82071e",
+    "conflicted": "fill:#ffebe9,stroke:#ff8182,color:#82071e",
+    "blocked": "fill:#eaeef2,stroke:#6e7781,color:#57606a,stroke-dasharray:4 2",
+    "skipped": "fill:#eaeef2,stroke:#6e7781,color:#57606a",
+    "cancelled": "fill:#eaeef2,stroke:#6e7781,color:#57606a",
+}
+_OTHER_STATE = "fill:#ffffff,stroke:#57606a,color:#24292f"
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g}"
+
+
+def _diagnostic(item: Diagnostic) -> dict[str, Any]:
+    return {"message": item.message, "line": item.line}
+
+
+def to_json(plan: Plan, analysis: PlanAnalysis) -> dict[str, Any]:
+    """The stable contract other tools read (see docs/plan-format.md); add keys, never rename."""
+    return {
+        "phases": [
+            {
+                "id": phase.id,
+                "label": phase.label,
+                "title": phase.title,
+                "depends_on": list(phase.depends_on),
+                "line": phase.line,
+                "touches": list(phase.touches),
+            }
+            for phase in plan.phases
+        ],
+        "waves": [list(wave) for wave in analysis.waves],
+        "critical_path": list(analysis.critical_path),
+        "serial_minutes": analysis.serial_minutes,
+        "parallel_minutes": analysis.parallel_minutes,
+        "warnings": [_diagnostic(item) for item in analysis.warnings],
+        "errors": [_diagnostic(item) for item in analysis.errors],
+        "predicted_conflicts": [
+            {"phases": list(conflict.phases), "paths": list(conflict.paths)}
+            for conflict in analysis.predicted_conflicts
+        ],
+    }
+
+
+def _diagnostic_lines(title: str, items: tuple[Diagnostic, ...]) -> list[str]:
+    if not items:
+        return []
+    lines = ["", f"{title}:"]
+    lines += [f"  line {d.line}: {d.message}" if d.line else f"  {d.message}" for d in items]
+    return lines
+
+
+def _phase_lines(plan: Plan) -> list[str]:
+    width = max((len(phase.id) for phase in plan.phases), default=0)
+    lines = ["Phases:"]
+    for phase in plan.phases:
+        after = ", ".join(phase.depends_on) or "nothing"
+        how = phase.depends_source.value
+        lines.append(
+            f"  {phase.id:<{width}}  Phase {phase.label}: {phase.title}  (line {phase.line})"
+        )
+        lines.append(f"  {'':<{width}}  after {after}  [{how}]")
+    return lines
+
+
+def _schedule_lines(analysis: PlanAnalysis) -> list[str]:
+    unit = "min" if analysis.estimated else "phase-lengths (no estimate_minutes given)"
+    speedup = (
+        analysis.serial_minutes / analysis.parallel_minutes if analysis.parallel_minutes else 1
+    )
+    serial, parallel = _minutes(analysis.serial_minutes), _minutes(analysis.parallel_minutes)
+    lines = ["", "Waves:"]
+    lines += [f"  {n}. {', '.join(wave)}" for n, wave in enumerate(analysis.waves, start=1)]
+    lines += [
+        "",
+        f"Critical path: {' → '.join(analysis.critical_path)}",
+        f"Makespan: serial {serial}, parallel {parallel} {unit} ({speedup:.2f}× faster)",
+        f"Widest wave: {analysis.widest_wave} phases",
+    ]
+    if analysis.predicted_conflicts:
+        lines += ["", "Predicted conflicts:"]
+        lines += [
+            f"  {a} and {b}: {', '.join(conflict.paths)}"
+            for conflict in analysis.predicted_conflicts
+            for a, b in [conflict.phases]
+        ]
+    else:
+        lines += ["Predicted conflicts: none"]
+    return lines
+
+
+def to_text(plan: Plan, analysis: PlanAnalysis) -> str:
+    """A readable summary: phases and dependencies, waves, critical path, makespans, findings."""
+    status = "valid" if analysis.valid else f"invalid ({len(analysis.errors)} errors)"
+    lines = [f"{len(plan.phases)} phases, {status}", ""]
+    lines += _phase_lines(plan) if plan.phases else ["Phases: none"]
+    if analysis.valid:
+        lines += _schedule_lines(analysis)
+    lines += _diagnostic_lines("Errors", analysis.errors)
+    lines += _diagnostic_lines("Warnings", analysis.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def _node_ids(plan: Plan) -> dict[str, str]:
+    """Mermaid-safe node names: word characters only, never a keyword, never repeated."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for index, phase in enumerate(plan.phases):
+        base = re.sub(r"\W", "_", phase.id, flags=re.ASCII) or "phase"
+        name = f"p_{base}"
+        if name in used:
+            name = f"{name}_{index}"
+        used.add(name)
+        names.setdefault(phase.id, name)
+    return names
+
+
+def _label(text: str) -> str:
+    # Inside a quoted Mermaid label only the quote needs escaping; # starts an entity code.
+    return text.replace("#", "#35;").replace('"', "#quot;")
+
+
+def _state_class(state: str) -> str:
+    return "state_" + (re.sub(r"\W", "_", state, flags=re.ASCII) or "unknown")
+
+
+def to_mermaid(
+    plan: Plan, analysis: PlanAnalysis, status_by_phase: Mapping[str, str] | None = None
+) -> str:
+    """A `flowchart` GitHub renders; the critical path is drawn thick, and when
+    `status_by_phase` is given each node gets the class of its state."""
+    names = _node_ids(plan)
+    lines = ["flowchart TD"]
+    for phase in plan.phases:
+        title = f"Phase {phase.label}: {phase.title}" if phase.title else f"Phase {phase.label}"
+        lines.append(f'    {names[phase.id]}["{_label(title)}"]')
+    critical = set(zip(analysis.critical_path, analysis.critical_path[1:], strict=False))
+    thick = []
+    edge_count = 0
+    for phase in plan.phases:
+        for dep in phase.depends_on:
+            if dep in names and dep != phase.id:
+                lines.append(f"    {names[dep]} --> {names[phase.id]}")
+                if (dep, phase.id) in critical:
+                    thick.append(str(edge_count))
+                edge_count += 1
+    if thick:
+        lines.append(f"    linkStyle {','.join(thick)} stroke-width:4px")
+    lines += _state_lines(plan, names, status_by_phase or {})
+    return "\n".join(lines) + "\n"
+
+
+def _state_lines(plan: Plan, names: dict[str, str], states: Mapping[str, str]) -> list[str]:
+    used = sorted({states[p.id] for p in plan.phases if p.id in states})
+    lines = [f"    classDef {_state_class(s)} {STATE_STYLES.get(s, _OTHER_STATE)}" for s in used]
+    for state in used:
+        members = ",".join(names[p.id] for p in plan.phases if states.get(p.id) == state)
+        lines.append(f"    class {members} {_state_class(state)}")
+    return lines
