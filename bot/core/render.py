@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
+from bot.plan.render import STATE_STYLES as PLAN_STATE_STYLES
 
 # GitHub refuses check run output fields and comment bodies longer than this.
 GITHUB_TEXT_LIMIT = 65535
@@ -33,16 +34,20 @@ STATUS_LABELS: dict[PhaseStatus, str] = {
     PhaseStatus.SKIPPED: "⏭️ skipped",
 }
 
-# Mermaid classDef styles, one per phase status; GitHub renders them in light and dark mode.
-STATUS_STYLES: dict[PhaseStatus, str] = {
-    PhaseStatus.PENDING: "fill:#f6f8fa,stroke:#8c959f,color:#57606a",
-    PhaseStatus.PREPARING: "fill:#fff8c5,stroke:#bf8700,color:#7d4e00",
-    PhaseStatus.BUILDING: "fill:#ddf4ff,stroke:#0969da,color:#0550ae",
-    PhaseStatus.DONE: "fill:#dafbe1,stroke:#1a7f37,color:#116329",
-    PhaseStatus.FAILED: "fill:#ffebe9,stroke:#cf222e,color:#a40e26",
-    PhaseStatus.BLOCKED: "fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4,color:#a40e26",
-    PhaseStatus.CANCELLED: "fill:#eaeef2,stroke:#6e7781,stroke-dasharray:4,color:#57606a",
+# Mermaid classDef styles: the plan preview's palette (bot.plan.render), so a phase looks the
+# same in the plan check and in the status comment; states it does not know get these.
+_OWN_STYLES: dict[PhaseStatus, str] = {
+    PhaseStatus.PENDING: "fill:#f6f8fa,stroke:#8c959f,color:#24292f",
+    PhaseStatus.PREPARING: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
+    PhaseStatus.BUILDING: "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
+    PhaseStatus.DONE: "fill:#dafbe1,stroke:#4ac26b,color:#116329",
+    PhaseStatus.FAILED: "fill:#ffebe9,stroke:#ff8182,color:#82071e",
+    PhaseStatus.BLOCKED: "fill:#eaeef2,stroke:#6e7781,color:#57606a,stroke-dasharray:4 2",
+    PhaseStatus.CANCELLED: "fill:#eaeef2,stroke:#6e7781,color:#57606a",
     PhaseStatus.SKIPPED: "fill:#eaeef2,stroke:#6e7781,color:#57606a",
+}
+STATUS_STYLES: dict[PhaseStatus, str] = {
+    status: PLAN_STATE_STYLES.get(status.value, style) for status, style in _OWN_STYLES.items()
 }
 
 RUN_LABELS: dict[RunStatus, str] = {
@@ -94,18 +99,30 @@ def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None
 def state_mermaid(state: RunState) -> str:
     """A Mermaid flowchart of the phases and their dependencies, coloured by phase status."""
     ids = _node_ids(list(state.phases))
-    lines = ["flowchart LR"]
+    lines = ["flowchart TD"]
     for pid in state.phases:
-        label = _mermaid_text(f"{pid}: {state.titles.get(pid, '')}".rstrip(": "))
-        lines.append(f'  {ids[pid]}["{label}"]')
+        lines.append(f'    {ids[pid]}["{_mermaid_text(phase_name(state, pid))}"]')
     for pid, deps in state.deps.items():
-        lines.extend(f"  {ids[dep]} --> {ids[pid]}" for dep in deps)
-    used = [s for s in PhaseStatus if any(p.status is s for p in state.phases.values())]
-    for status in used:
-        lines.append(f"  classDef {status.value} {STATUS_STYLES[status]}")
-        members = ",".join(ids[p.phase_id] for p in state.phases.values() if p.status is status)
-        lines.append(f"  class {members} {status.value}")
+        lines.extend(f"    {ids[dep]} --> {ids[pid]}" for dep in deps)
+    for status in PhaseStatus:
+        members = [ids[p.phase_id] for p in state.phases.values() if p.status is status]
+        if members:
+            lines.append(f"    classDef {status.value} {STATUS_STYLES[status]}")
+            lines.append(f"    class {','.join(members)} {status.value}")
     return "\n".join(lines)
+
+
+def status_by_phase(state: RunState) -> dict[str, str]:
+    """Phase id -> status value, the form `bot.plan.render.to_mermaid` colours by."""
+    return {pid: phase.status.value for pid, phase in state.phases.items()}
+
+
+def phase_name(state: RunState, phase_id: str) -> str:
+    """`Phase 2: API routes` as the plan calls it, or the id when the plan gave no label."""
+    label = state.labels.get(phase_id)
+    title = state.titles.get(phase_id, "")
+    name = f"Phase {label}" if label else phase_id
+    return f"{name}: {title}" if title else name
 
 
 def summary_line(state: RunState) -> str:
@@ -128,9 +145,9 @@ def summary_line(state: RunState) -> str:
 def check_run_output(state: RunState, phase_id: str) -> dict[str, Any]:
     """The fields of the phase's check run (create or update), as GitHub's API takes them."""
     phase = state.phases[phase_id]
-    title = state.titles.get(phase_id, "")
+    name = phase_name(state, phase_id)
     fields: dict[str, Any] = {
-        "name": _truncate(f"porch: {phase_id} {title}".strip(), TITLE_LIMIT),
+        "name": _truncate(f"porch · {name}", TITLE_LIMIT),
         "external_id": f"{state.run_id}:{phase_id}",
     }
     status, conclusion = _check_status(phase.status)
@@ -142,7 +159,7 @@ def check_run_output(state: RunState, phase_id: str) -> dict[str, Any]:
     if conclusion is not None and phase.finished_at is not None:
         fields["completed_at"] = iso_time(phase.finished_at)
     fields["output"] = {
-        "title": _truncate(f"{title or phase_id}: {phase.status.value}", TITLE_LIMIT),
+        "title": _truncate(f"{name} — {phase.status.value}", TITLE_LIMIT),
         "summary": _truncate(_check_summary(state, phase), GITHUB_TEXT_LIMIT),
         "text": _check_text(phase),
     }
@@ -198,8 +215,7 @@ def _check_text(phase: PhaseState) -> str:
 def _table(state: RunState) -> str:
     rows = ["| Phase | State | PR | Started | Took |", "|---|---|---|---|---|"]
     for pid, phase in state.phases.items():
-        title = state.titles.get(pid, "")
-        name = f"**{_cell(pid)}** {_cell(title)}".rstrip()
+        name = _cell(phase_name(state, pid))
         pr = f"#{phase.pr_number}" if phase.pr_number is not None else "—"
         started = clock(phase.started_at) if phase.started_at is not None else "—"
         took = "—"
@@ -214,7 +230,7 @@ def _table(state: RunState) -> str:
 
 def _errors(state: RunState) -> str:
     lines = [
-        f"- **{_cell(p.phase_id)}**: {_one_line(p.error, ERROR_LIMIT)}"
+        f"- **{_cell(phase_name(state, p.phase_id))}**: {_one_line(p.error, ERROR_LIMIT)}"
         for p in state.phases.values()
         if p.status is PhaseStatus.FAILED and p.error
     ]
@@ -265,9 +281,9 @@ def _node_ids(phase_ids: list[str]) -> dict[str, str]:
 
 
 def _mermaid_text(text: str) -> str:
-    """Text safe inside a quoted Mermaid label: entity codes for quotes and angle brackets."""
+    """Text safe inside a quoted Mermaid label; `#` first, since it starts an entity code."""
     text = _one_line(text, 80)
-    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
         text = text.replace(char, code)
     return text
 

@@ -100,6 +100,7 @@ class RunState:
     phases: Mapping[str, PhaseState]  # in plan order
     deps: Mapping[str, tuple[str, ...]]
     titles: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)  # "2a" as in "Phase 2a"
     settings: RunSettings = field(default_factory=RunSettings)
     status: RunStatus = RunStatus.PENDING
     version: int = 0  # bumped by every event that changes something
@@ -182,6 +183,7 @@ def new_run(
         phases={pid: PhaseState(phase_id=pid) for pid in ids},
         deps={pid: deps[pid] for pid in ids},
         titles={pid: plan.phase(pid).title for pid in ids},
+        labels={pid: plan.phase(pid).label for pid in ids},
         settings=settings or RunSettings(),
         created_at=created_at,
         plan_text=plan_text,
