@@ -1,0 +1,36 @@
+"""The web process: an app factory, and one blueprint per concern (webhooks, health)."""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from flask import Flask
+
+from bot.redis_conn import connect
+from bot.settings import Settings
+from bot.web.context import WebContext
+from bot.web.health import health
+from bot.web.webhooks import MAX_BODY_BYTES, webhooks
+
+__all__ = ["create_app", "create_app_from_environment"]
+
+
+def create_app(settings: Settings, redis_client: redis.Redis | None = None) -> Flask:
+    """Build the web app; Redis is `redis_client`, or the one the settings point to."""
+    app = Flask("porch_parallel")
+    # Werkzeug refuses a longer body (413) from its Content-Length, before reading it, and
+    # stops a chunked one once it grows past the limit.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["porch"] = WebContext(
+        settings=settings,
+        redis=redis_client if redis_client is not None else connect(settings),
+    )
+    app.register_blueprint(webhooks)
+    app.register_blueprint(health)
+    return app
+
+
+def create_app_from_environment() -> Flask:
+    """The WSGI entry point for gunicorn: `gunicorn 'bot.web:create_app_from_environment()'`."""
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,118 @@
+"""`POST /webhooks/github`: verify, drop repeats, enqueue, answer 202. Nothing slow happens here.
+
+The request path makes no GitHub API call and runs no git command: the event is handed, by
+job name, to `workers.intake.handle_delivery` on the events queue, which decides what it means.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, request
+from gidgethub import BadRequest, ValidationFailure
+from gidgethub.sansio import Event
+from rq.exceptions import DuplicateJobError
+
+from bot.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
+from bot.web.context import web_context
+
+log = logging.getLogger(__name__)
+
+webhooks = Blueprint("webhooks", __name__)
+
+# GitHub caps webhook payloads at 25 MB; anything longer is not from GitHub.
+MAX_BODY_BYTES = 25 * 1024 * 1024
+# GitHub's "Redeliver" button resends the same X-GitHub-Delivery, so a delivery stays
+# remembered long enough to cover a maintainer clicking it the next day.
+DELIVERY_TTL_SECONDS = 3 * 24 * 3600
+DELIVERY_KEY = "porch:delivery:{delivery_id}"
+_MAX_DELIVERY_ID = 200
+
+
+def _text(body: str, status: int) -> Response:
+    return Response(body + "\n", status, mimetype="text/plain")
+
+
+@webhooks.post("/webhooks/github")
+def receive() -> Response:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _text("payload too large", 413)
+    delivery_id = request.headers.get("X-GitHub-Delivery", "")
+    event_name = request.headers.get("X-GitHub-Event", "")
+    if not delivery_id or not event_name or len(delivery_id) > _MAX_DELIVERY_ID:
+        return _text("missing X-GitHub-Event or X-GitHub-Delivery", 400)
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    # gidgethub would accept the old SHA-1 `X-Hub-Signature`, or a "sha1=" value, in its place.
+    if not signature.startswith("sha256="):
+        log.warning("delivery %s refused: no SHA-256 signature", delivery_id, extra=_ids())
+        return _text("X-Hub-Signature-256 required", 401)
+
+    body = request.get_data(cache=False)
+    headers = {
+        "content-type": request.headers.get("Content-Type", ""),
+        "x-github-event": event_name,
+        "x-github-delivery": delivery_id,
+        "x-hub-signature-256": signature,
+    }
+    try:
+        event = Event.from_http(headers, body, secret=web_context().settings.github_webhook_secret)
+    except ValidationFailure:
+        log.warning("delivery %s refused: bad signature", delivery_id, extra=_ids())
+        return _text("bad signature", 401)
+    except BadRequest:
+        return _text("expected a JSON payload", 400)
+    if not isinstance(event.data, dict):
+        return _text("expected a JSON object", 400)
+
+    if event_name == "ping":
+        log.info("delivery %s: ping", delivery_id, extra=_ids())
+        return _text("pong", 200)
+    return _enqueue(event_name, delivery_id, event.data)
+
+
+def _enqueue(event_name: str, delivery_id: str, payload: dict[str, Any]) -> Response:
+    connection = web_context().redis
+    key = DELIVERY_KEY.format(delivery_id=delivery_id)
+    try:
+        first = connection.set(key, event_name, nx=True, ex=DELIVERY_TTL_SECONDS)
+        if not first:
+            log.info("delivery %s (%s): duplicate dropped", delivery_id, event_name, extra=_ids())
+            return _text("duplicate", 200)
+        try:
+            events_queue(connection).enqueue_call(
+                HANDLE_DELIVERY_JOB,
+                args=(event_name, delivery_id, payload),
+                job_id=delivery_job_id(delivery_id),
+                # RQ would otherwise describe the job by the repr of its whole payload.
+                description=f"{event_name} delivery {delivery_id}",
+                # A second line against repeats, in case the delivery key expired first.
+                unique=True,
+            )
+        except DuplicateJobError:
+            log.info("delivery %s (%s): job already queued", delivery_id, event_name, extra=_ids())
+            return _text("duplicate", 200)
+        except Exception:
+            # Forget the delivery so that GitHub's "Redeliver" (same id) is not dropped.
+            connection.delete(key)
+            raise
+    except redis.RedisError as exc:
+        log.error(
+            "delivery %s (%s): not queued, redis: %s",
+            delivery_id,
+            event_name,
+            type(exc).__name__,
+            extra=_ids(),
+        )
+        return _text("queue unavailable", 503)
+    log.info("delivery %s (%s): queued", delivery_id, event_name, extra=_ids())
+    return _text("queued", 202)
+
+
+def _ids() -> dict[str, str]:
+    # Structured fields for a JSON log formatter; the message repeats them for plain logs.
+    return {
+        "delivery_id": request.headers.get("X-GitHub-Delivery", ""),
+        "github_event": request.headers.get("X-GitHub-Event", ""),
+    }
