@@ -14,8 +14,8 @@ every phase that changed and has a check run gets an UpdateCheckRun.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.core.effects import (
@@ -40,8 +40,6 @@ from bot.core.events import (
 from bot.core.state import FailurePolicy, PhaseState, PhaseStatus, RunState, RunStatus
 
 Step = tuple[RunState, list[Effect]]
-
-replace = dataclasses.replace
 
 
 def reduce(state: RunState, event: Event) -> Step:
@@ -74,7 +72,7 @@ def _run_started(state: RunState, event: RunStarted) -> Step:
 
 def _phase_prepared(state: RunState, event: PhasePrepared) -> Step:
     phase = state.phases.get(event.phase_id)
-    if phase is None or phase.attempt != event.attempt:
+    if phase is None or phase.attempt < 1 or phase.attempt != event.attempt:
         return state, []
     recorded = replace(
         phase,
@@ -113,7 +111,7 @@ def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
         log_tail=event.log_tail,
         error="",
         finished_at=event.at,
-        check_run_id=event.check_run_id or phase.check_run_id,
+        check_run_id=phase.check_run_id if event.check_run_id is None else event.check_run_id,
     )
     return state.with_phase(done), []
 

@@ -198,8 +198,14 @@ def test_random_runs_keep_every_invariant(
     assert all(n == 1 for n in driver.dispatched.values())
     assert all(attempt == 1 for kind, _, attempt in driver.dispatched if kind == "prepare")
     for pid, phase in final.phases.items():
+        if phase.attempt >= 1:
+            assert driver.dispatched[("prepare", pid, 1)] == 1
+        # A retry is a new builder run: every attempt after the first was dispatched once.
+        assert all(driver.dispatched[("build", pid, a)] == 1 for a in range(2, phase.attempt + 1))
         if phase.status is PhaseStatus.DONE:
             assert driver.dispatched[("build", pid, phase.attempt)] == 1
+        if phase.status in (PhaseStatus.PENDING, PhaseStatus.BLOCKED):
+            assert not any(key[1] == pid for key in driver.dispatched)
     # With nothing left to perform, the run has ended.
     assert final.status.finished
     assert all(p.status.finished for p in final.phases.values())

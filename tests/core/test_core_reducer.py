@@ -116,6 +116,15 @@ CASES = [
         run=RunStatus.CANCELLED,
     ),
     Case(
+        "prepared for a phase cancelled before it was ever dispatched is ignored",
+        CHAIN,
+        {"a": (CANCELLED, 0), "b": (CANCELLED, 0), "c": (CANCELLED, 0)},
+        lambda s: prepared(s, "a", attempt=0),
+        {},
+        [],
+        run=RunStatus.CANCELLED,
+    ),
+    Case(
         "prepare failed fails the phase and blocks its dependents",
         {"a": [], "b": ["a"], "c": ["b"], "d": []},
         {"a": (PREPARING, 1), "d": (BUILDING, 1)},
