@@ -90,10 +90,23 @@ def _label_blocks(doc: Document, start: int, end: int) -> list[str]:
     return paths
 
 
+def _under_files_header(doc: Document, index: int) -> bool:
+    """Whether the header at `index` sits in a section such as "## File Summary"."""
+    level = next(h.level for h in doc.headers_between(index, index + 1))
+    for header in reversed(doc.headers_between(0, index)):
+        if header.level < level:
+            return bool(_FILES_HEADER.search(header.text))
+    return False
+
+
 def section_touches(doc: Document, ranges: list[tuple[int, int]]) -> tuple[str, ...]:
-    """Paths named in a phase's Files headers and `**Files…**` labels, first mention first."""
+    """Paths named in a phase's Files headers and `**Files…**` labels, first mention first.
+    A repeat of the phase's header under a "Files" section is itself a file list."""
     paths: list[str] = []
-    for start, end in ranges:
+    for number, (start, end) in enumerate(ranges):
+        if number and _under_files_header(doc, start):
+            lines = [doc.lines[i] for i in range(start + 1, end) if not doc.in_fence[i]]
+            paths += _paths_in_block(lines)
         paths += _header_blocks(doc, start, end)
         paths += _label_blocks(doc, start, end)
     return tuple(dict.fromkeys(paths))
