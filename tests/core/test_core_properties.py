@@ -4,34 +4,13 @@ after every event."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from dataclasses import dataclass, field
-
-from core_support import T0, run_of
+from core_support import Driver, run_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.effects import (
-    CancelBuilder,
-    Effect,
-    PreparePhase,
-    RunBuilder,
-    UpdateCheckRun,
-    UpdateStatusComment,
-)
-from bot.core.events import (
-    CancelRequested,
-    Event,
-    PhaseBuildFailed,
-    PhaseBuilt,
-    PhasePrepared,
-    PhasePrepareFailed,
-    RunStarted,
-    StatusRequested,
-)
-from bot.core.reducer import reduce
-from bot.core.state import FailurePolicy, PhaseStatus, RunSettings, RunState, RunStatus
+from bot.core.effects import PreparePhase, UpdateStatusComment
+from bot.core.events import CancelRequested, RunStarted, StatusRequested
+from bot.core.state import FailurePolicy, PhaseStatus, RunSettings, RunStatus
 
 
 @st.composite
@@ -59,103 +38,6 @@ def transitive_dependents(deps: dict[str, list[str]], roots: set[str]) -> set[st
         if any(d in roots or d in found for d in ds):
             found.add(pid)
     return found
-
-
-@dataclass
-class Driver:
-    """Stands in for the adapters: performs effects, reports events, checks invariants."""
-
-    state: RunState
-    deps: dict[str, list[str]]
-    outstanding: list[PreparePhase | RunBuilder] = field(default_factory=list)
-    delivered: list[Event] = field(default_factory=list)
-    dispatched: Counter[tuple[str, str, int]] = field(default_factory=Counter)
-    cancelled_builders: set[tuple[str, int]] = field(default_factory=set)
-    clock: float = T0
-
-    def tick(self) -> float:
-        self.clock += 1.0
-        return self.clock
-
-    def deliver(self, event: Event) -> list[Effect]:
-        before = self.state
-        after, effects = reduce(before, event)
-        self.check_step(before, after, event, effects)
-        self.state = after
-        self.delivered.append(event)
-        for effect in effects:
-            if isinstance(effect, PreparePhase | RunBuilder):
-                kind = "prepare" if isinstance(effect, PreparePhase) else "build"
-                self.dispatched[(kind, effect.phase_id, effect.attempt)] += 1
-                self.outstanding.append(effect)
-            elif isinstance(effect, CancelBuilder):
-                self.cancelled_builders.add((effect.phase_id, effect.attempt))
-        return effects
-
-    def perform(self, effect: PreparePhase | RunBuilder, succeed: bool) -> Event:
-        at = self.tick()
-        pid, attempt = effect.phase_id, effect.attempt
-        if isinstance(effect, PreparePhase):
-            if succeed:
-                return PhasePrepared(
-                    at=at,
-                    phase_id=pid,
-                    attempt=attempt,
-                    branch=effect.branch,
-                    base_branch=effect.base_branch,
-                    pr_number=len(self.delivered) + 1,
-                    check_run_id=len(self.delivered) + 1000,
-                    base_sha=f"{pid}-start",
-                )
-            return PhasePrepareFailed(at=at, phase_id=pid, attempt=attempt, error="conflict")
-        if succeed:
-            return PhaseBuilt(at=at, phase_id=pid, attempt=attempt, head_sha=f"{pid}-{attempt}")
-        return PhaseBuildFailed(at=at, phase_id=pid, attempt=attempt, error="exit 1")
-
-    def check_step(
-        self, before: RunState, after: RunState, event: Event, effects: list[Effect]
-    ) -> None:
-        changed = after is not before
-        if not changed:
-            expected = (
-                [UpdateStatusComment(version=before.version, requested_at=event.at)]
-                if isinstance(event, StatusRequested)
-                else []
-            )
-            assert effects == expected
-            return
-        assert after != before
-        assert after.version == before.version + 1
-        statuses = [e for e in effects if isinstance(e, UpdateStatusComment)]
-        assert statuses == [UpdateStatusComment(version=after.version)]
-        checks = {e.phase_id for e in effects if isinstance(e, UpdateCheckRun)}
-        assert checks == {
-            pid
-            for pid, p in after.phases.items()
-            if p != before.phases[pid] and p.check_run_id is not None
-        }
-        for effect in effects:
-            if isinstance(effect, PreparePhase):
-                # No phase starts before every dependency is done.
-                assert all(
-                    after.phases[d].status is PhaseStatus.DONE for d in self.deps[effect.phase_id]
-                )
-                assert after.phases[effect.phase_id].status is PhaseStatus.PREPARING
-        self.check_state(after)
-
-    def check_state(self, state: RunState) -> None:
-        active = [p for p in state.phases.values() if p.status.active]
-        assert len(active) <= state.settings.max_parallel
-        for pid, phase in state.phases.items():
-            if phase.status in (PhaseStatus.PREPARING, PhaseStatus.BUILDING, PhaseStatus.DONE):
-                assert all(state.phases[d].status is PhaseStatus.DONE for d in self.deps[pid])
-            assert phase.attempt <= 1 + state.settings.retries
-        all_done = all(p.status is PhaseStatus.DONE for p in state.phases.values())
-        assert (state.status is RunStatus.DONE) == all_done
-        if state.status.finished:
-            assert not active
-        # The state survives the trip through JSON that the store gives it.
-        assert RunState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,107 @@
+"""Runs over real plans, parsed by the plan engine: the diamond step by step, and every valid
+plan of the shared corpus driven to the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core_support import T0, Driver
+
+from bot.core.effects import PreparePhase, RunBuilder, StartPoint
+from bot.core.events import PhaseBuilt, PhasePrepared, RunStarted
+from bot.core.reducer import reduce
+from bot.core.render import status_comment
+from bot.core.state import PhaseStatus, RunSettings, RunState, RunStatus, new_run
+from bot.plan.model import Plan
+from bot.plan.parse import parse_plan
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def start(plan: Plan, **settings: int) -> RunState:
+    return new_run(
+        plan,
+        run_id="diamond-1",
+        repo="octo/app",
+        installation_id=1,
+        issue_number=4,
+        issue_title="Parallel phases: the diamond",
+        base_branch="main",
+        base_sha="base0",
+        created_at=T0,
+        settings=RunSettings(**settings),
+    )
+
+
+def report_prepared(state: RunState, effect: PreparePhase, at: float) -> PhasePrepared:
+    return PhasePrepared(
+        at=at,
+        phase_id=effect.phase_id,
+        attempt=effect.attempt,
+        branch=effect.branch,
+        base_branch=effect.base_branch,
+        pr_number=10 + len(state.phases) + list(state.phases).index(effect.phase_id),
+        check_run_id=500 + list(state.phases).index(effect.phase_id),
+        base_sha=f"start-{effect.phase_id}",
+    )
+
+
+def test_the_diamond_runs_2_and_3_together_and_4_from_both() -> None:
+    state = start(parse_plan((EXAMPLES / "diamond.md").read_text(encoding="utf-8")))
+    assert list(state.phases) == ["phase_1", "phase_2", "phase_3", "phase_4"]
+
+    state, effects = reduce(state, RunStarted(at=T0))
+    (prepare_1,) = [e for e in effects if isinstance(e, PreparePhase)]
+    assert prepare_1.branch == "porch/4-parallel-phases-the-diamond/phase_1"
+    assert prepare_1.start == (StartPoint(ref="main", sha="base0"),)
+
+    state, effects = reduce(state, report_prepared(state, prepare_1, T0 + 5))
+    assert RunBuilder(phase_id="phase_1", attempt=1, branch=prepare_1.branch) in effects
+    state, effects = reduce(
+        state, PhaseBuilt(at=T0 + 600, phase_id="phase_1", attempt=1, head_sha="h1")
+    )
+    prepares = {e.phase_id: e for e in effects if isinstance(e, PreparePhase)}
+    assert sorted(prepares) == ["phase_2", "phase_3"]  # at the same time
+    for effect in prepares.values():
+        assert effect.start == (StartPoint(ref=prepare_1.branch, sha="h1", phase_id="phase_1"),)
+        assert effect.base_branch == prepare_1.branch
+        state, _ = reduce(state, report_prepared(state, effect, T0 + 605))
+    assert state.count(PhaseStatus.BUILDING) == 2
+
+    state, effects = reduce(
+        state, PhaseBuilt(at=T0 + 1200, phase_id="phase_3", attempt=1, head_sha="h3")
+    )
+    assert not [e for e in effects if isinstance(e, PreparePhase)]  # 4 waits for 2
+    state, effects = reduce(
+        state, PhaseBuilt(at=T0 + 1500, phase_id="phase_2", attempt=1, head_sha="h2")
+    )
+    (prepare_4,) = [e for e in effects if isinstance(e, PreparePhase)]
+    assert [(p.phase_id, p.sha) for p in prepare_4.start] == [("phase_2", "h2"), ("phase_3", "h3")]
+    assert prepare_4.base_branch == "porch/4-parallel-phases-the-diamond/phase_4-base"
+
+    state, _ = reduce(state, report_prepared(state, prepare_4, T0 + 1505))
+    state, _ = reduce(state, PhaseBuilt(at=T0 + 2100, phase_id="phase_4", attempt=1, head_sha="h4"))
+    assert state.status is RunStatus.DONE
+    body = status_comment(state)
+    assert "**4 of 4 phases done** · run done after 35m 00s" in body
+    assert "| Phase 2: API routes | ✅ done | #15 | 09:03:20 | 15m 00s |" in body
+
+
+def test_every_valid_corpus_plan_runs_to_done(shared_dir: Path) -> None:
+    plans = [
+        parse_plan(path.read_text(encoding="utf-8"))
+        for path in sorted((shared_dir / "plans-corpus").glob("*.md"))
+    ]
+    valid = [plan for plan in plans if plan.phases and not plan.errors]
+    assert valid, "no corpus plan parsed"
+    for plan in valid:
+        state = start(plan, max_parallel=3)
+        driver = Driver(state=state, deps={pid: list(d) for pid, d in state.deps.items()})
+        driver.deliver(RunStarted(at=driver.tick()))
+        while driver.outstanding:
+            effect = driver.outstanding.pop(0)
+            driver.deliver(driver.perform(effect, succeed=True))
+        assert driver.state.status is RunStatus.DONE
+        # One preparation and one builder run per phase, no more.
+        assert sorted(driver.dispatched.values()) == [1] * (2 * len(plan.phases))
+        assert status_comment(driver.state).count("✅ done") == len(plan.phases)
