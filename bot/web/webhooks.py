@@ -13,7 +13,6 @@ import redis
 from flask import Blueprint, Response, request
 from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
-from rq.exceptions import DuplicateJobError
 
 from bot.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
 from bot.web.context import web_context
@@ -73,30 +72,8 @@ def receive() -> Response:
 
 
 def _enqueue(event_name: str, delivery_id: str, payload: dict[str, Any]) -> Response:
-    connection = web_context().redis
-    key = DELIVERY_KEY.format(delivery_id=delivery_id)
     try:
-        first = connection.set(key, event_name, nx=True, ex=DELIVERY_TTL_SECONDS)
-        if not first:
-            log.info("delivery %s (%s): duplicate dropped", delivery_id, event_name, extra=_ids())
-            return _text("duplicate", 200)
-        try:
-            events_queue(connection).enqueue_call(
-                HANDLE_DELIVERY_JOB,
-                args=(event_name, delivery_id, payload),
-                job_id=delivery_job_id(delivery_id),
-                # RQ would otherwise describe the job by the repr of its whole payload.
-                description=f"{event_name} delivery {delivery_id}",
-                # A second line against repeats, in case the delivery key expired first.
-                unique=True,
-            )
-        except DuplicateJobError:
-            log.info("delivery %s (%s): job already queued", delivery_id, event_name, extra=_ids())
-            return _text("duplicate", 200)
-        except Exception:
-            # Forget the delivery so that GitHub's "Redeliver" (same id) is not dropped.
-            connection.delete(key)
-            raise
+        queued = _remember_and_enqueue(web_context().redis, event_name, delivery_id, payload)
     except redis.RedisError as exc:
         log.error(
             "delivery %s (%s): not queued, redis: %s",
@@ -106,8 +83,41 @@ def _enqueue(event_name: str, delivery_id: str, payload: dict[str, Any]) -> Resp
             extra=_ids(),
         )
         return _text("queue unavailable", 503)
+    if not queued:
+        log.info("delivery %s (%s): duplicate dropped", delivery_id, event_name, extra=_ids())
+        return _text("duplicate", 200)
     log.info("delivery %s (%s): queued", delivery_id, event_name, extra=_ids())
     return _text("queued", 202)
+
+
+def _remember_and_enqueue(
+    connection: redis.Redis, event_name: str, delivery_id: str, payload: dict[str, Any]
+) -> bool:
+    """Record the delivery id (SET NX semantics) and enqueue its job in one transaction.
+
+    Both land or neither does: a crash in between can neither lose a delivery that GitHub's
+    "Redeliver" would then be refused for, nor enqueue one twice. False when already seen.
+    """
+    key = DELIVERY_KEY.format(delivery_id=delivery_id)
+    with connection.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(key)
+            if pipe.exists(key):
+                return False
+            pipe.multi()
+            pipe.set(key, event_name, ex=DELIVERY_TTL_SECONDS)
+            events_queue(connection).enqueue_call(
+                HANDLE_DELIVERY_JOB,
+                args=(event_name, delivery_id, payload),
+                job_id=delivery_job_id(delivery_id),
+                # RQ would otherwise describe the job by the repr of its whole payload.
+                description=f"{event_name} delivery {delivery_id}",
+                pipeline=pipe,
+            )
+            pipe.execute()
+        except redis.WatchError:
+            return False  # a concurrent copy of this delivery recorded it first
+    return True
 
 
 def _ids() -> dict[str, str]:
