@@ -123,7 +123,10 @@ def _phase_build_failed(state: RunState, event: PhaseBuildFailed) -> Step:
     if phase.attempt <= state.settings.retries:
         # Retry on the same branch: the PR and check run stay, only the attempt moves on.
         retry = replace(
-            phase, attempt=phase.attempt + 1, log_tail=event.log_tail, error=event.error
+            phase,
+            attempt=phase.attempt + 1,
+            log_tail=event.log_tail,
+            error=f"attempt {phase.attempt} failed: {event.error}",
         )
         effect = RunBuilder(phase_id=phase.phase_id, attempt=retry.attempt, branch=_branch(retry))
         return state.with_phase(retry), [effect]

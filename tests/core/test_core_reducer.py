@@ -354,7 +354,7 @@ def test_prepared_records_the_branch_pr_and_check_run() -> None:
 def test_build_failure_keeps_the_log_and_error_for_the_retry() -> None:
     state = setup(CHAIN, {"a": (BUILDING, 1)}, retries=1)
     new, _ = reduce(state, build_failed("a"))
-    assert (new.phases["a"].log_tail, new.phases["a"].error) == ("boom", "exit 1")
+    assert (new.phases["a"].log_tail, new.phases["a"].error) == ("boom", "attempt 1 failed: exit 1")
     new, _ = reduce(new, built("a", attempt=2))
     assert new.phases["a"].error == ""
 
