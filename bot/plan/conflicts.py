@@ -53,7 +53,8 @@ def overlaps(a: str, b: str) -> bool:
         bool(_WILDCARD.search(b) or b.endswith("/")),
     )
     if not a_glob and not b_glob:
-        return a == b
+        # A path may name a directory: "src" holds "src/a.py".
+        return a == b or b.startswith(a + "/") or a.startswith(b + "/")
     if a_glob and not b_glob:
         return bool(_glob_regex(a).match(b))
     if b_glob and not a_glob:
@@ -71,26 +72,42 @@ def _shared_paths(a: Phase, b: Phase) -> tuple[str, ...]:
     return tuple(dict.fromkeys(shared))
 
 
-def predicted_conflicts(
-    phases: Sequence[Phase], reaches: Callable[[str, str], bool]
-) -> tuple[Conflict, ...]:
-    """Pairs of concurrent phases (neither reaches the other) whose touched paths overlap.
-    Literal paths are bucketed so thousands of phases stay cheap; globs are compared pairwise."""
+def _is_glob(path: str) -> bool:
+    return bool(_WILDCARD.search(path)) or path.endswith("/")
+
+
+def _pairs(indexes: Sequence[int]) -> set[tuple[int, int]]:
+    unique = sorted(set(indexes))
+    return {(a, b) for i, a in enumerate(unique) for b in unique[i + 1 :]}
+
+
+def _candidate_pairs(phases: Sequence[Phase]) -> set[tuple[int, int]]:
+    """Index pairs that may share a path: the same path, a path and its parent directory, or
+    anything against a glob. Bucketing keeps thousands of phases cheap."""
     by_path: dict[str, list[int]] = defaultdict(list)
-    with_globs: list[int] = []
     for index, phase in enumerate(phases):
         for path in phase.touches:
             by_path[path].append(index)
-        if any(_WILDCARD.search(p) or p.endswith("/") for p in phase.touches):
-            with_globs.append(index)
     candidates: set[tuple[int, int]] = set()
     for indexes in by_path.values():
-        unique = sorted(set(indexes))
-        candidates.update((a, b) for i, a in enumerate(unique) for b in unique[i + 1 :])
-    for a in with_globs:
-        candidates.update((min(a, b), max(a, b)) for b in range(len(phases)) if b != a)
+        candidates |= _pairs(indexes)
+    for index, phase in enumerate(phases):
+        for path in phase.touches:
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                for other in by_path.get("/".join(parts[:depth]), ()):
+                    candidates |= _pairs([index, other]) if other != index else set()
+        if any(_is_glob(path) for path in phase.touches):
+            candidates |= {(min(index, b), max(index, b)) for b in range(len(phases)) if b != index}
+    return candidates
+
+
+def predicted_conflicts(
+    phases: Sequence[Phase], reaches: Callable[[str, str], bool]
+) -> tuple[Conflict, ...]:
+    """Pairs of concurrent phases (neither reaches the other) whose touched paths overlap."""
     conflicts = []
-    for a, b in sorted(candidates):
+    for a, b in sorted(_candidate_pairs(phases)):
         first, second = phases[a], phases[b]
         if first.id == second.id or reaches(first.id, second.id) or reaches(second.id, first.id):
             continue
