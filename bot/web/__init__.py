@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import redis
 from flask import Flask
+from redis import Redis
 
 from bot.redis_conn import connect
 from bot.settings import Settings
@@ -16,15 +16,15 @@ from bot.web.webhooks import MAX_BODY_BYTES, webhooks
 __all__ = ["create_app", "create_app_from_environment"]
 
 
-def create_app(settings: Settings, redis_client: redis.Redis | None = None) -> Flask:
-    """Build the web app; Redis is `redis_client`, or the one the settings point to."""
+def create_app(settings: Settings, redis: Redis | None = None) -> Flask:
+    """Build the web app; Redis is `redis`, or else the one the settings point to."""
     app = Flask("porch_parallel")
     # Werkzeug refuses a longer body (413) from its Content-Length, before reading it, and
     # stops a chunked one once it grows past the limit.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["porch"] = WebContext(
         settings=settings,
-        redis=redis_client if redis_client is not None else connect(settings),
+        redis=redis if redis is not None else connect(settings),
     )
     app.register_blueprint(webhooks)
     app.register_blueprint(health)
