@@ -1,4 +1,4 @@
-"""The interface between the stand-in and a checker of its traffic against GitHub's API description."""
+"""The interface between the stand-in and a checker of its traffic against GitHub's API."""
 
 from __future__ import annotations
 

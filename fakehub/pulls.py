@@ -1,0 +1,417 @@
+"""Pull requests, review requests and reviews, and merging a pull."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fakehub import render
+from fakehub.errors import ApiError, not_found, validation
+from fakehub.gitrepo import GitError, Person
+from fakehub.hub import Hub
+from fakehub.issues import set_state
+from fakehub.refs import refs_moved
+from fakehub.render import JSON
+from fakehub.store import Issue, Pull, Repo, Review, User
+
+REVIEW_STATES = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
+
+
+def get_pull(repo: Repo, number: int) -> Issue:
+    found = repo.issues.get(number)
+    if found is None or found.pull is None:
+        raise not_found()
+    return found
+
+
+def pull_json(hub: Hub, repo: Repo, issue: Issue, full: bool = True) -> JSON:
+    """A pull request; `full` adds the counts and mergeability of GET /pulls/{number}."""
+    pull = issue.pull
+    assert pull is not None
+    git = hub.git(repo)
+    urls = hub.urls
+    head_sha = hub.head_sha(repo, issue)
+    base_sha = git.ref_sha(f"refs/heads/{pull.base_ref}") or head_sha
+    api = f"{urls.repo_api(repo)}/pulls/{issue.number}"
+    issue_api = f"{urls.repo_api(repo)}/issues/{issue.number}"
+    web = f"{urls.repo_web(repo)}/pull/{issue.number}"
+    repo_data = hub.repo_json(repo)
+    owner = render.user(urls, repo.owner)
+    data: JSON = {
+        "url": api,
+        "id": pull.id,
+        "node_id": render.node_id("PullRequest", pull.id),
+        "html_url": web,
+        "diff_url": f"{web}.diff",
+        "patch_url": f"{web}.patch",
+        "issue_url": issue_api,
+        "commits_url": f"{api}/commits",
+        "review_comments_url": f"{api}/comments",
+        "review_comment_url": f"{urls.repo_api(repo)}/pulls/comments{{/number}}",
+        "comments_url": f"{issue_api}/comments",
+        "statuses_url": f"{urls.repo_api(repo)}/statuses/{head_sha}",
+        "number": issue.number,
+        "state": issue.state,
+        "locked": False,
+        "title": issue.title,
+        "user": render.user(urls, issue.user),
+        "body": issue.body,
+        "labels": [render.label(urls, repo, lab) for lab in issue.labels],
+        "milestone": None,
+        "active_lock_reason": None,
+        "created_at": render.iso(issue.created_at),
+        "updated_at": render.iso(issue.updated_at),
+        "closed_at": render.iso(issue.closed_at) if issue.closed_at else None,
+        "merged_at": render.iso(pull.merged_at) if pull.merged_at else None,
+        "merge_commit_sha": pull.merge_commit_sha,
+        "assignee": render.user(urls, issue.assignees[0]) if issue.assignees else None,
+        "assignees": [render.user(urls, a) for a in issue.assignees],
+        "requested_reviewers": [render.user(urls, u) for u in pull.requested_reviewers],
+        "requested_teams": [],
+        "head": {
+            "label": f"{repo.owner.login}:{pull.head_ref}",
+            "ref": pull.head_ref,
+            "sha": head_sha,
+            "user": owner,
+            "repo": repo_data,
+        },
+        "base": {
+            "label": f"{repo.owner.login}:{pull.base_ref}",
+            "ref": pull.base_ref,
+            "sha": base_sha,
+            "user": owner,
+            "repo": repo_data,
+        },
+        "_links": {
+            "self": {"href": api},
+            "html": {"href": web},
+            "issue": {"href": issue_api},
+            "comments": {"href": f"{issue_api}/comments"},
+            "review_comments": {"href": f"{api}/comments"},
+            "review_comment": {"href": f"{urls.repo_api(repo)}/pulls/comments{{/number}}"},
+            "commits": {"href": f"{api}/commits"},
+            "statuses": {"href": f"{urls.repo_api(repo)}/statuses/{head_sha}"},
+        },
+        "author_association": render.author_association(repo, issue.user),
+        "auto_merge": None,
+        "draft": pull.draft,
+    }
+    if full:
+        data.update(_pull_details(hub, repo, issue, base_sha, head_sha))
+    return data
+
+
+def _pull_details(hub: Hub, repo: Repo, issue: Issue, base_sha: str, head_sha: str) -> JSON:
+    pull = issue.pull
+    assert pull is not None
+    git = hub.git(repo)
+    merge_base = git.merge_base(base_sha, head_sha) or base_sha
+    changes = git.diff(merge_base, head_sha)
+    commits = len(git.rev_list(merge_base, head_sha))
+    mergeable: bool | None = None
+    state = "unknown"
+    if issue.state == "open":
+        mergeable = git.can_merge(base_sha, head_sha)
+        state = "draft" if pull.draft else ("clean" if mergeable else "dirty")
+    return {
+        "merged": pull.merged,
+        "mergeable": mergeable,
+        "rebaseable": mergeable,
+        "mergeable_state": state,
+        "merged_by": render.user(hub.urls, pull.merged_by) if pull.merged_by else None,
+        "comments": len(issue.comments),
+        "review_comments": 0,
+        "maintainer_can_modify": pull.maintainer_can_modify,
+        "commits": commits,
+        "additions": sum(c.additions for c in changes),
+        "deletions": sum(c.deletions for c in changes),
+        "changed_files": len(changes),
+    }
+
+
+def open_pull(
+    hub: Hub,
+    repo: Repo,
+    user: User,
+    title: str,
+    head: str,
+    base: str,
+    body: str | None = None,
+    draft: bool = False,
+) -> Issue:
+    if not title:
+        raise validation("PullRequest", "title", "missing_field")
+    head_branch = head.split(":", 1)[1] if ":" in head else head
+    git = hub.git(repo)
+    base_sha = git.ref_sha(f"refs/heads/{base}")
+    head_sha = git.ref_sha(f"refs/heads/{head_branch}")
+    if base_sha is None:
+        raise validation("PullRequest", "base", "invalid")
+    if head_sha is None:
+        raise validation("PullRequest", "head", "invalid")
+    if git.is_ancestor(head_sha, base_sha):
+        raise validation("PullRequest", None, "custom", f"No commits between {base} and {head}")
+    with hub.store.lock:
+        for other in repo.issues.values():
+            p = other.pull
+            if p and other.state == "open" and p.head_ref == head_branch and p.base_ref == base:
+                raise validation(
+                    "PullRequest",
+                    None,
+                    "custom",
+                    f"A pull request already exists for {repo.owner.login}:{head_branch}.",
+                )
+        now = hub.clock.now()
+        issue = Issue(
+            id=hub.store.new_id(),
+            number=repo.next_number(),
+            title=title,
+            body=body,
+            user=user,
+            created_at=now,
+            updated_at=now,
+            pull=Pull(hub.store.new_id(), head_branch, base, draft, head_sha),
+        )
+        repo.issues[issue.number] = issue
+    _emit(hub, repo, issue, user, "opened")
+    return issue
+
+
+def _emit(hub: Hub, repo: Repo, issue: Issue, user: User, action: str, **extra: Any) -> None:
+    with hub.store.lock:
+        data = pull_json(hub, repo, issue)
+    hub.emit(
+        "pull_request", repo, user, action=action, number=issue.number, pull_request=data, **extra
+    )
+
+
+def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[str, Any]) -> Issue:
+    """PATCH a pull: title, body, state, base (draft cannot change through REST, as on GitHub)."""
+    pull = issue.pull
+    assert pull is not None
+    edits: JSON = {}
+    state_action: str | None = None
+    with hub.store.lock:
+        if "title" in changes and changes["title"] != issue.title:
+            edits["title"] = {"from": issue.title}
+            issue.title = str(changes["title"])
+        if "body" in changes and changes["body"] != issue.body:
+            edits["body"] = {"from": issue.body or ""}
+            issue.body = changes["body"]
+        if "base" in changes and changes["base"] != pull.base_ref:
+            if hub.git(repo).ref_sha(f"refs/heads/{changes['base']}") is None:
+                raise validation("PullRequest", "base", "invalid")
+            edits["base"] = {"ref": {"from": pull.base_ref}, "sha": {"from": ""}}
+            pull.base_ref = str(changes["base"])
+        state = changes.get("state")
+        if state in ("open", "closed") and state != issue.state and not pull.merged:
+            if state == "closed":
+                pull.head_sha = hub.head_sha(repo, issue)
+            set_state(hub, issue, user, state)
+            state_action = "closed" if state == "closed" else "reopened"
+        issue.updated_at = hub.clock.now()
+    if edits:
+        _emit(hub, repo, issue, user, "edited", changes=edits)
+    if state_action:
+        _emit(hub, repo, issue, user, state_action)
+    return issue
+
+
+def set_draft(hub: Hub, repo: Repo, issue: Issue, user: User, draft: bool) -> None:
+    """Mark ready for review or convert to draft (GraphQL on GitHub; control API here)."""
+    assert issue.pull is not None
+    with hub.store.lock:
+        if issue.pull.draft == draft:
+            return
+        issue.pull.draft = draft
+        issue.updated_at = hub.clock.now()
+    _emit(hub, repo, issue, user, "converted_to_draft" if draft else "ready_for_review")
+
+
+def request_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: list[str]) -> None:
+    pull = issue.pull
+    assert pull is not None
+    added: list[User] = []
+    with hub.store.lock:
+        for login in logins:
+            reviewer = hub.store.find_user(login)
+            if reviewer is None or reviewer.login == issue.user.login:
+                raise validation(
+                    "PullRequest",
+                    None,
+                    "custom",
+                    "Reviews may only be requested from collaborators. One or more of the users "
+                    "or teams you specified is not a collaborator of the "
+                    f"{repo.full_name} repository.",
+                )
+            if reviewer not in pull.requested_reviewers:
+                pull.requested_reviewers.append(reviewer)
+                added.append(reviewer)
+    for reviewer in added:
+        _emit(
+            hub,
+            repo,
+            issue,
+            user,
+            "review_requested",
+            requested_reviewer=render.user(hub.urls, reviewer),
+        )
+
+
+def remove_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: list[str]) -> None:
+    pull = issue.pull
+    assert pull is not None
+    with hub.store.lock:
+        removed = [u for u in pull.requested_reviewers if u.login in logins]
+        pull.requested_reviewers = [u for u in pull.requested_reviewers if u not in removed]
+    for reviewer in removed:
+        _emit(
+            hub,
+            repo,
+            issue,
+            user,
+            "review_request_removed",
+            requested_reviewer=render.user(hub.urls, reviewer),
+        )
+
+
+def submit_review(
+    hub: Hub,
+    repo: Repo,
+    issue: Issue,
+    user: User,
+    event: str,
+    body: str = "",
+    commit_id: str | None = None,
+) -> Review:
+    pull = issue.pull
+    assert pull is not None
+    state = REVIEW_STATES.get(event)
+    if state is None:
+        raise validation("PullRequestReview", "event", "invalid")
+    if state != "APPROVED" and not body:
+        raise ApiError(422, "Unprocessable Entity", [f"Review body is required for {event}"])
+    if state != "COMMENTED" and user.login == issue.user.login:
+        verb = "approve" if state == "APPROVED" else "request changes on"
+        raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
+    with hub.store.lock:
+        review = Review(
+            hub.store.new_id(),
+            user,
+            body,
+            state,
+            commit_id or hub.head_sha(repo, issue),
+            hub.clock.now(),
+        )
+        pull.reviews.append(review)
+        # A review answers the request for it, as on GitHub.
+        pull.requested_reviewers = [u for u in pull.requested_reviewers if u.id != user.id]
+        review_data = render.review(hub.urls, repo, issue.number, review)
+        pull_data = pull_json(hub, repo, issue, full=False)
+    hub.emit(
+        "pull_request_review",
+        repo,
+        user,
+        action="submitted",
+        review=review_data,
+        pull_request=pull_data,
+    )
+    return review
+
+
+def merge_pull(
+    hub: Hub,
+    repo: Repo,
+    issue: Issue,
+    user: User,
+    method: str = "merge",
+    title: str | None = None,
+    message: str | None = None,
+    sha: str | None = None,
+) -> str:
+    """Merge a pull into its base; returns the new base commit."""
+    pull = issue.pull
+    assert pull is not None
+    if pull.merged or issue.state != "open":
+        raise ApiError(405, "Pull Request is not mergeable")
+    if pull.draft:
+        raise ApiError(405, "Pull Request is still a draft")
+    if method not in ("merge", "squash", "rebase"):
+        raise validation("PullRequest", "merge_method", "invalid")
+    git = hub.git(repo)
+    base_ref = f"refs/heads/{pull.base_ref}"
+    with hub.git_lock(repo):
+        head_sha = hub.head_sha(repo, issue)
+        if sha is not None and sha != head_sha:
+            raise ApiError(409, "Head branch was modified. Review and try the merge again.")
+        base_sha = git.ref_sha(base_ref)
+        if base_sha is None:
+            raise ApiError(405, "Pull Request is not mergeable")
+        author = Person(
+            user.login, f"{user.id}+{user.login}@users.noreply.fakehub", int(hub.clock.now())
+        )
+        subject = (
+            title or f"Merge pull request #{issue.number} from {repo.owner.login}/{pull.head_ref}"
+        )
+        text = f"{subject}\n\n{message if message is not None else issue.title}"
+        merged = git.merge(base_sha, head_sha, text, author)
+        if merged is None:
+            raise ApiError(405, "Pull Request is not mergeable")
+        if method != "merge":
+            # Squash and rebase are both recorded as one commit on the base with the merged tree.
+            tree = git.commit(merged).tree
+            merged = git.commit_tree(tree, [base_sha], text, author)
+        try:
+            git.update_ref(base_ref, merged, base_sha)
+        except GitError as exc:
+            raise ApiError(
+                409, "Base branch was modified. Review and try the merge again."
+            ) from exc
+    with hub.store.lock:
+        now = hub.clock.now()
+        pull.merged, pull.merged_at, pull.merged_by = True, now, user
+        pull.merge_commit_sha, pull.head_sha = merged, head_sha
+        set_state(hub, issue, user, "closed")
+        issue.updated_at = now
+    refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
+    _emit(hub, repo, issue, user, "closed")
+    return merged
+
+
+def head_moved(hub: Hub, repo: Repo, user: User, branch: str, before: str, after: str) -> None:
+    """A push to a branch: every open pull with that head gets `synchronize`."""
+    with hub.store.lock:
+        affected = [
+            i
+            for i in repo.issues.values()
+            if i.pull and i.state == "open" and i.pull.head_ref == branch
+        ]
+        for issue in affected:
+            assert issue.pull is not None
+            issue.pull.head_sha = after
+            issue.updated_at = hub.clock.now()
+    for issue in affected:
+        _emit(hub, repo, issue, user, "synchronize", before=before, after=after)
+
+
+def pull_files(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
+    git = hub.git(repo)
+    assert issue.pull is not None
+    head_sha = hub.head_sha(repo, issue)
+    base_sha = git.ref_sha(f"refs/heads/{issue.pull.base_ref}") or head_sha
+    merge_base = git.merge_base(base_sha, head_sha) or base_sha
+    return [render.diff_entry(hub.urls, repo, head_sha, c) for c in git.diff(merge_base, head_sha)]
+
+
+def pull_commits(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
+    git = hub.git(repo)
+    assert issue.pull is not None
+    head_sha = hub.head_sha(repo, issue)
+    base_sha = git.ref_sha(f"refs/heads/{issue.pull.base_ref}") or head_sha
+    merge_base = git.merge_base(base_sha, head_sha) or base_sha
+    return [
+        render.commit(hub.urls, repo, git.commit(s)) for s in git.rev_list(merge_base, head_sha)
+    ]

@@ -1,0 +1,62 @@
+"""A webhook endpoint for tests and the demo: records each delivery exactly as it arrived."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass(frozen=True)
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def event(self) -> str:
+        return self.headers.get("X-Github-Event", "")
+
+    @property
+    def guid(self) -> str:
+        return self.headers.get("X-Github-Delivery", "")
+
+
+class WebhookReceiver:
+    """Listens on a free port; `url` is where to point the App's webhooks."""
+
+    def __init__(self, host: str = "127.0.0.1", status: int = 202) -> None:
+        self.status = status
+        self.received: list[Received] = []
+        self._cond = threading.Condition()
+        self._server: BaseWSGIServer = make_server(host, 0, self._app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}/webhooks/github"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        item = Received(dict(request.headers.items()), request.get_data())
+        with self._cond:
+            self.received.append(item)
+            self._cond.notify_all()
+        return Response("", status=self.status)(environ, start_response)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Block until at least `count` deliveries have arrived; returns them all."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.received) >= count, timeout):
+                raise TimeoutError(f"{len(self.received)} of {count} webhooks arrived")
+            return list(self.received)
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,529 @@
+"""GitHub-shaped JSON for the stand-in's objects, with every property GitHub's schema requires."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from fakehub.clock import iso
+from fakehub.gitrepo import CommitInfo, FileChange, GitRepo, Person, TreeEntry
+from fakehub.store import CheckRun, Comment, Issue, Label, Reaction, Repo, Review, User
+
+JSON = dict[str, Any]
+
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
+APP_PERMISSIONS = {
+    "checks": "write",
+    "contents": "write",
+    "issues": "write",
+    "metadata": "read",
+    "pull_requests": "write",
+}
+APP_EVENTS = ["check_run", "issue_comment", "issues", "pull_request", "pull_request_review", "push"]
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the stand-in is: `web` like https://github.com, `api` like https://api.github.com."""
+
+    web: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.web}/api/v3"
+
+    def repo_api(self, repo: Repo) -> str:
+        return f"{self.api}/repos/{repo.full_name}"
+
+    def repo_web(self, repo: Repo) -> str:
+        return f"{self.web}/{repo.full_name}"
+
+
+def node_id(kind: str, id_: int) -> str:
+    return base64.b64encode(f"0:{kind}{id_}".encode()).decode().rstrip("=")
+
+
+def user(urls: Urls, u: User) -> JSON:
+    api = f"{urls.api}/users/{u.login}"
+    return {
+        "login": u.login,
+        "id": u.id,
+        "node_id": node_id("User", u.id),
+        "avatar_url": f"{urls.web}/avatars/u/{u.id}",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"{urls.web}/{u.login}",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": u.type,
+        "site_admin": False,
+        "user_view_type": "public",
+    }
+
+
+_REPO_URL_TEMPLATES = {
+    "archive_url": "/{archive_format}{/ref}",
+    "assignees_url": "/assignees{/user}",
+    "blobs_url": "/git/blobs{/sha}",
+    "branches_url": "/branches{/branch}",
+    "collaborators_url": "/collaborators{/collaborator}",
+    "comments_url": "/comments{/number}",
+    "commits_url": "/commits{/sha}",
+    "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}",
+    "contributors_url": "/contributors",
+    "deployments_url": "/deployments",
+    "downloads_url": "/downloads",
+    "events_url": "/events",
+    "forks_url": "/forks",
+    "git_commits_url": "/git/commits{/sha}",
+    "git_refs_url": "/git/refs{/sha}",
+    "git_tags_url": "/git/tags{/sha}",
+    "hooks_url": "/hooks",
+    "issue_comment_url": "/issues/comments{/number}",
+    "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}",
+    "keys_url": "/keys{/key_id}",
+    "labels_url": "/labels{/name}",
+    "languages_url": "/languages",
+    "merges_url": "/merges",
+    "milestones_url": "/milestones{/number}",
+    "notifications_url": "/notifications{?since,all,participating}",
+    "pulls_url": "/pulls{/number}",
+    "releases_url": "/releases{/id}",
+    "stargazers_url": "/stargazers",
+    "statuses_url": "/statuses/{sha}",
+    "subscribers_url": "/subscribers",
+    "subscription_url": "/subscription",
+    "tags_url": "/tags",
+    "teams_url": "/teams",
+    "trees_url": "/git/trees{/sha}",
+}
+
+
+def repository(urls: Urls, repo: Repo, full: bool = False, open_issues: int = 0) -> JSON:
+    """The `repository` object; `full` adds what GET /repos/{owner}/{repo} returns."""
+    api = urls.repo_api(repo)
+    web = urls.repo_web(repo)
+    data: JSON = {
+        "id": repo.id,
+        "node_id": node_id("Repository", repo.id),
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "private": repo.private,
+        "owner": user(urls, repo.owner),
+        "html_url": web,
+        "description": repo.description,
+        "fork": False,
+        "url": api,
+        **{key: api + suffix for key, suffix in _REPO_URL_TEMPLATES.items()},
+        "git_url": f"{urls.web}/{repo.full_name}.git",
+        "ssh_url": f"git@fakehub:{repo.full_name}.git",
+        "clone_url": f"{urls.web}/{repo.full_name}.git",
+        "svn_url": web,
+        "mirror_url": None,
+        "homepage": None,
+        "language": None,
+        "forks_count": 0,
+        "forks": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "watchers": 0,
+        "size": 0,
+        "default_branch": repo.default_branch,
+        "open_issues_count": open_issues,
+        "open_issues": open_issues,
+        "is_template": False,
+        "topics": [],
+        "has_issues": True,
+        "has_projects": False,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_downloads": False,
+        "has_discussions": False,
+        "archived": False,
+        "disabled": False,
+        "visibility": "private" if repo.private else "public",
+        "license": None,
+        "allow_forking": False,
+        "web_commit_signoff_required": False,
+        "pushed_at": iso(repo.pushed_at),
+        "created_at": iso(repo.created_at),
+        "updated_at": iso(repo.pushed_at),
+    }
+    if full:
+        data.update(
+            {
+                "network_count": 0,
+                "subscribers_count": 0,
+                "allow_merge_commit": True,
+                "allow_squash_merge": True,
+                "allow_rebase_merge": True,
+                "allow_auto_merge": False,
+                "delete_branch_on_merge": False,
+                "permissions": {
+                    "admin": True,
+                    "maintain": True,
+                    "push": True,
+                    "triage": True,
+                    "pull": True,
+                },
+            }
+        )
+    return data
+
+
+def label(urls: Urls, repo: Repo, lab: Label) -> JSON:
+    return {
+        "id": lab.id,
+        "node_id": node_id("Label", lab.id),
+        "url": f"{urls.repo_api(repo)}/labels/{lab.name}",
+        "name": lab.name,
+        "color": lab.color,
+        "description": lab.description,
+        "default": False,
+    }
+
+
+def reaction_rollup(url: str, reactions: list[Reaction]) -> JSON:
+    counts = {content: 0 for content in REACTIONS}
+    for r in reactions:
+        counts[r.content] += 1
+    return {"url": url, "total_count": len(reactions), **counts}
+
+
+def reaction(urls: Urls, r: Reaction) -> JSON:
+    return {
+        "id": r.id,
+        "node_id": node_id("Reaction", r.id),
+        "user": user(urls, r.user),
+        "content": r.content,
+        "created_at": iso(r.created_at),
+    }
+
+
+def author_association(repo: Repo, u: User) -> str:
+    if u.login == repo.owner.login:
+        return "OWNER"
+    if u.login in repo.collaborators:
+        return "COLLABORATOR"
+    return "NONE"
+
+
+def issue(urls: Urls, repo: Repo, it: Issue, pull_merged_at: float | None = None) -> JSON:
+    api = f"{urls.repo_api(repo)}/issues/{it.number}"
+    data: JSON = {
+        "id": it.id,
+        "node_id": node_id("Issue", it.id),
+        "url": api,
+        "repository_url": urls.repo_api(repo),
+        "labels_url": f"{api}/labels{{/name}}",
+        "comments_url": f"{api}/comments",
+        "events_url": f"{api}/events",
+        "html_url": f"{urls.repo_web(repo)}/{'pull' if it.pull else 'issues'}/{it.number}",
+        "number": it.number,
+        "state": it.state,
+        "state_reason": it.state_reason,
+        "title": it.title,
+        "body": it.body,
+        "user": user(urls, it.user),
+        "labels": [label(urls, repo, lab) for lab in it.labels],
+        "assignee": user(urls, it.assignees[0]) if it.assignees else None,
+        "assignees": [user(urls, a) for a in it.assignees],
+        "milestone": None,
+        "locked": False,
+        "active_lock_reason": None,
+        "comments": len(it.comments),
+        "closed_at": iso(it.closed_at) if it.closed_at else None,
+        "created_at": iso(it.created_at),
+        "updated_at": iso(it.updated_at),
+        "closed_by": user(urls, it.closed_by) if it.closed_by else None,
+        "author_association": author_association(repo, it.user),
+        "reactions": reaction_rollup(f"{api}/reactions", []),
+        "timeline_url": f"{api}/timeline",
+        "performed_via_github_app": None,
+    }
+    if it.pull is not None:
+        pull_api = f"{urls.repo_api(repo)}/pulls/{it.number}"
+        pull_web = f"{urls.repo_web(repo)}/pull/{it.number}"
+        data["draft"] = it.pull.draft
+        data["pull_request"] = {
+            "url": pull_api,
+            "html_url": pull_web,
+            "diff_url": f"{pull_web}.diff",
+            "patch_url": f"{pull_web}.patch",
+            "merged_at": iso(it.pull.merged_at) if it.pull.merged_at else None,
+        }
+    return data
+
+
+def comment(urls: Urls, repo: Repo, c: Comment) -> JSON:
+    api = f"{urls.repo_api(repo)}/issues/comments/{c.id}"
+    return {
+        "id": c.id,
+        "node_id": node_id("IssueComment", c.id),
+        "url": api,
+        "html_url": f"{urls.repo_web(repo)}/issues/{c.issue_number}#issuecomment-{c.id}",
+        "issue_url": f"{urls.repo_api(repo)}/issues/{c.issue_number}",
+        "body": c.body,
+        "user": user(urls, c.user),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "author_association": author_association(repo, c.user),
+        "reactions": reaction_rollup(f"{api}/reactions", c.reactions),
+        "performed_via_github_app": None,
+    }
+
+
+def git_person(p: Person) -> JSON:
+    return {"name": p.name, "email": p.email, "date": iso(p.date)}
+
+
+def _verification() -> JSON:
+    return {
+        "verified": False,
+        "reason": "unsigned",
+        "signature": None,
+        "payload": None,
+        "verified_at": None,
+    }
+
+
+def git_commit(urls: Urls, repo: Repo, c: CommitInfo) -> JSON:
+    """A commit as the Git database API shows it (`/git/commits/{sha}`)."""
+    api = urls.repo_api(repo)
+    return {
+        "sha": c.sha,
+        "node_id": node_id("Commit", int(c.sha[:8], 16)),
+        "url": f"{api}/git/commits/{c.sha}",
+        "html_url": f"{urls.repo_web(repo)}/commit/{c.sha}",
+        "author": git_person(c.author),
+        "committer": git_person(c.committer),
+        "message": c.message,
+        "tree": {"sha": c.tree, "url": f"{api}/git/trees/{c.tree}"},
+        "parents": [
+            {
+                "sha": p,
+                "url": f"{api}/git/commits/{p}",
+                "html_url": f"{urls.repo_web(repo)}/commit/{p}",
+            }
+            for p in c.parents
+        ],
+        "verification": _verification(),
+    }
+
+
+def commit(urls: Urls, repo: Repo, c: CommitInfo, files: list[FileChange] | None = None) -> JSON:
+    """A commit as the REST API shows it (`/commits/{ref}`); `files` only for a single commit."""
+    api = urls.repo_api(repo)
+    data: JSON = {
+        "sha": c.sha,
+        "node_id": node_id("Commit", int(c.sha[:8], 16)),
+        "url": f"{api}/commits/{c.sha}",
+        "html_url": f"{urls.repo_web(repo)}/commit/{c.sha}",
+        "comments_url": f"{api}/commits/{c.sha}/comments",
+        "commit": {
+            "url": f"{api}/git/commits/{c.sha}",
+            "author": git_person(c.author),
+            "committer": git_person(c.committer),
+            "message": c.message,
+            "tree": {"sha": c.tree, "url": f"{api}/git/trees/{c.tree}"},
+            "comment_count": 0,
+            "verification": _verification(),
+        },
+        # GitHub maps commit emails to accounts; the stand-in has no such mapping.
+        "author": None,
+        "committer": None,
+        "parents": [
+            {
+                "sha": p,
+                "url": f"{api}/commits/{p}",
+                "html_url": f"{urls.repo_web(repo)}/commit/{p}",
+            }
+            for p in c.parents
+        ],
+    }
+    if files is not None:
+        adds = sum(f.additions for f in files)
+        dels = sum(f.deletions for f in files)
+        data["stats"] = {"additions": adds, "deletions": dels, "total": adds + dels}
+        data["files"] = [diff_entry(urls, repo, c.sha, f) for f in files]
+    return data
+
+
+def diff_entry(urls: Urls, repo: Repo, sha: str, f: FileChange) -> JSON:
+    api = urls.repo_api(repo)
+    data: JSON = {
+        "sha": f.sha,
+        "filename": f.filename,
+        "status": f.status,
+        "additions": f.additions,
+        "deletions": f.deletions,
+        "changes": f.additions + f.deletions,
+        "blob_url": f"{urls.repo_web(repo)}/blob/{sha}/{f.filename}",
+        "raw_url": f"{urls.repo_web(repo)}/raw/{sha}/{f.filename}",
+        "contents_url": f"{api}/contents/{f.filename}?ref={sha}",
+    }
+    if f.previous_filename:
+        data["previous_filename"] = f.previous_filename
+    return data
+
+
+def ref(urls: Urls, repo: Repo, name: str, sha: str) -> JSON:
+    return {
+        "ref": name,
+        "node_id": node_id("Ref", abs(hash(name)) % 10**9),
+        "url": f"{urls.repo_api(repo)}/git/{name}",
+        "object": {
+            "type": "commit",
+            "sha": sha,
+            "url": f"{urls.repo_api(repo)}/git/commits/{sha}",
+        },
+    }
+
+
+def short_branch(urls: Urls, repo: Repo, name: str, sha: str) -> JSON:
+    return {
+        "name": name,
+        "commit": {"sha": sha, "url": f"{urls.repo_api(repo)}/commits/{sha}"},
+        "protected": False,
+    }
+
+
+def branch(urls: Urls, repo: Repo, name: str, c: CommitInfo) -> JSON:
+    api = urls.repo_api(repo)
+    return {
+        "name": name,
+        "commit": commit(urls, repo, c),
+        "_links": {"self": f"{api}/branches/{name}", "html": f"{urls.repo_web(repo)}/tree/{name}"},
+        "protected": False,
+        "protection": {
+            "enabled": False,
+            "required_status_checks": {
+                "enforcement_level": "off",
+                "contexts": [],
+                "checks": [],
+            },
+        },
+        "protection_url": f"{api}/branches/{name}/protection",
+    }
+
+
+def content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntry) -> JSON:
+    """A file (with its content) or, for a listing, an item without content."""
+    api = urls.repo_api(repo)
+    name = entry.path.rsplit("/", 1)[-1]
+    kind = "file" if entry.type == "blob" else "dir"
+    self_url = f"{api}/contents/{entry.path}?ref={ref_name}"
+    git_url = f"{api}/git/{'blobs' if kind == 'file' else 'trees'}/{entry.sha}"
+    html_url = (
+        f"{urls.repo_web(repo)}/{'blob' if kind == 'file' else 'tree'}/{ref_name}/{entry.path}"
+    )
+    return {
+        "type": kind,
+        "name": name,
+        "path": entry.path,
+        "sha": entry.sha,
+        "size": entry.size,
+        "url": self_url,
+        "git_url": git_url,
+        "html_url": html_url,
+        "download_url": (
+            f"{urls.web}/{repo.full_name}/raw/{ref_name}/{entry.path}" if kind == "file" else None
+        ),
+        "_links": {"self": self_url, "git": git_url, "html": html_url},
+    }
+
+
+def file_content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntry) -> JSON:
+    data = content(urls, repo, git, ref_name, entry)
+    raw = git.blob(entry.sha)
+    # GitHub wraps base64 at 60 columns; clients decode it either way.
+    encoded = base64.b64encode(raw).decode()
+    data["content"] = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+    data["encoding"] = "base64"
+    return data
+
+
+def review(urls: Urls, repo: Repo, number: int, r: Review) -> JSON:
+    pull_api = f"{urls.repo_api(repo)}/pulls/{number}"
+    html = f"{urls.repo_web(repo)}/pull/{number}#pullrequestreview-{r.id}"
+    return {
+        "id": r.id,
+        "node_id": node_id("PullRequestReview", r.id),
+        "user": user(urls, r.user),
+        "body": r.body,
+        "state": r.state,
+        "html_url": html,
+        "pull_request_url": pull_api,
+        "_links": {"html": {"href": html}, "pull_request": {"href": pull_api}},
+        "submitted_at": iso(r.submitted_at),
+        "commit_id": r.commit_id,
+        "author_association": author_association(repo, r.user),
+    }
+
+
+def integration(urls: Urls, app_id: int, slug: str, name: str, owner: User, created: float) -> JSON:
+    return {
+        "id": app_id,
+        "slug": slug,
+        "client_id": f"Iv1.{app_id:016x}",
+        "node_id": node_id("App", app_id),
+        "owner": user(urls, owner),
+        "name": name,
+        "description": "A GitHub App that runs the phases of a plan in parallel.",
+        "external_url": urls.web,
+        "html_url": f"{urls.web}/apps/{slug}",
+        "created_at": iso(created),
+        "updated_at": iso(created),
+        "permissions": dict(APP_PERMISSIONS),
+        "events": list(APP_EVENTS),
+        "installations_count": 1,
+    }
+
+
+def check_run(urls: Urls, repo: Repo, run: CheckRun, app: JSON, pulls: list[JSON]) -> JSON:
+    api = f"{urls.repo_api(repo)}/check-runs/{run.id}"
+    output = run.output
+    return {
+        "id": run.id,
+        "node_id": node_id("CheckRun", run.id),
+        "head_sha": run.head_sha,
+        "external_id": run.external_id,
+        "url": api,
+        "html_url": f"{urls.repo_web(repo)}/runs/{run.id}",
+        # Without one from the App, GitHub points at the App's homepage.
+        "details_url": run.details_url or app.get("external_url"),
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "started_at": iso(run.started_at) if run.started_at else None,
+        "completed_at": iso(run.completed_at) if run.completed_at else None,
+        "output": {
+            "title": output.get("title"),
+            "summary": output.get("summary"),
+            "text": output.get("text"),
+            "annotations_count": len(output.get("annotations", [])),
+            "annotations_url": f"{api}/annotations",
+        },
+        "name": run.name,
+        "check_suite": {"id": run.suite_id},
+        "app": app,
+        "pull_requests": pulls,
+    }
+
+
+def pull_ref_min(urls: Urls, repo: Repo, ref_name: str, sha: str) -> JSON:
+    """The short form of a PR's head or base, as in check runs' `pull_requests`."""
+    return {
+        "ref": ref_name,
+        "sha": sha,
+        "repo": {"id": repo.id, "url": urls.repo_api(repo), "name": repo.name},
+    }

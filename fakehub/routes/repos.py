@@ -1,0 +1,313 @@
+"""REST: repositories, contents, branches, commits, compare, merges and git refs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from fakehub import refs, render
+from fakehub.errors import ApiError, not_found, validation
+from fakehub.gitrepo import GitRepo
+from fakehub.routes.common import (
+    body,
+    caller,
+    get_repo,
+    hub,
+    json_response,
+    no_content,
+    paginate,
+)
+from fakehub.store import Repo
+
+bp = Blueprint("repos", __name__)
+R = "/repos/<owner>/<name>"
+
+
+@bp.get(R)
+def get_repository(owner: str, name: str) -> Response:
+    return json_response(hub().repo_json(get_repo(owner, name), full=True))
+
+
+def _resolve(repo: Repo, git: GitRepo, ref: str | None) -> tuple[str, str]:
+    """(ref name, commit) for a branch, tag or sha; the default branch when none is given."""
+    name = ref or repo.default_branch
+    sha = git.resolve(name)
+    if sha is None:
+        raise ApiError(404, f"No commit found for the ref {name}")
+    return name, sha
+
+
+# -- contents -------------------------------------------------------------------------------
+
+
+@bp.get(f"{R}/contents", strict_slashes=False)
+def get_root_contents(owner: str, name: str) -> Response:
+    return get_contents(owner, name, "")
+
+
+@bp.get(f"{R}/contents/<path:path>")
+def get_contents(owner: str, name: str, path: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    ref_name, sha = _resolve(repo, git, request.args.get("ref"))
+    path = path.strip("/")
+    entry = git.entry(sha, path)
+    if entry is None:
+        raise not_found()
+    urls = hub().urls
+    if entry.type == "blob":
+        return json_response(render.file_content(urls, repo, git, ref_name, entry))
+    listing = [render.content(urls, repo, git, ref_name, e) for e in git.list_tree(sha, path)]
+    return json_response(listing)
+
+
+# -- branches and commits -------------------------------------------------------------------
+
+
+@bp.get(f"{R}/branches")
+def list_branches(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    urls = hub().urls
+    items = [
+        render.short_branch(urls, repo, ref.removeprefix("refs/heads/"), sha)
+        for ref, sha in hub().git(repo).refs("refs/heads/")
+    ]
+    return paginate(items)
+
+
+@bp.get(f"{R}/branches/<path:branch>")
+def get_branch(owner: str, name: str, branch: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    sha = git.ref_sha(f"refs/heads/{branch}")
+    if sha is None:
+        raise ApiError(404, "Branch not found")
+    return json_response(render.branch(hub().urls, repo, branch, git.commit(sha)))
+
+
+@bp.get(f"{R}/commits")
+def list_commits(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    _, sha = _resolve(repo, git, request.args.get("sha"))
+    urls = hub().urls
+    return paginate([render.commit(urls, repo, git.commit(s)) for s in git.log(sha)])
+
+
+@bp.get(f"{R}/commits/<path:ref>")
+def get_commit(owner: str, name: str, ref: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    sha = git.resolve(ref)
+    if sha is None:
+        raise ApiError(422, f"No commit found for SHA: {ref}")
+    info = git.commit(sha)
+    files = git.diff(info.parents[0], sha) if info.parents else []
+    return json_response(render.commit(hub().urls, repo, info, files))
+
+
+@bp.get(f"{R}/git/commits/<sha>")
+def get_git_commit(owner: str, name: str, sha: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    if git.object_type(sha) != "commit":
+        raise not_found()
+    return json_response(render.git_commit(hub().urls, repo, git.commit(sha)))
+
+
+@bp.get(f"{R}/compare/<path:basehead>")
+def compare(owner: str, name: str, basehead: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    if "..." not in basehead:
+        raise not_found()
+    base, head = basehead.split("...", 1)
+    base_sha, head_sha = git.resolve(base), git.resolve(head)
+    if base_sha is None or head_sha is None:
+        raise not_found()
+    merge_base = git.merge_base(base_sha, head_sha)
+    if merge_base is None:
+        raise ApiError(404, f"No common ancestor between {base} and {head}.")
+    ahead = git.rev_list(base_sha, head_sha)
+    behind = git.rev_list(head_sha, base_sha)
+    status = (
+        "identical"
+        if not ahead and not behind
+        else "ahead"
+        if not behind
+        else "behind"
+        if not ahead
+        else "diverged"
+    )
+    urls = hub().urls
+    web = f"{urls.repo_web(repo)}/compare/{basehead}"
+    changes = git.diff(merge_base, head_sha)
+    data = {
+        "url": f"{urls.repo_api(repo)}/compare/{basehead}",
+        "html_url": web,
+        "permalink_url": f"{urls.repo_web(repo)}/compare/{base_sha}...{head_sha}",
+        "diff_url": f"{web}.diff",
+        "patch_url": f"{web}.patch",
+        "base_commit": render.commit(urls, repo, git.commit(base_sha)),
+        "merge_base_commit": render.commit(urls, repo, git.commit(merge_base)),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": len(behind),
+        "total_commits": len(ahead),
+        "commits": [render.commit(urls, repo, git.commit(s)) for s in ahead[:250]],
+        "files": [render.diff_entry(urls, repo, head_sha, c) for c in changes],
+    }
+    return json_response(data)
+
+
+@bp.post(f"{R}/merges")
+def merge(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    data = body()
+    base, head = data.get("base"), data.get("head")
+    if not isinstance(base, str) or not isinstance(head, str):
+        raise validation("Merge", "base" if not isinstance(base, str) else "head", "missing_field")
+    merged = refs.merge_branches(hub(), repo, caller(), base, head, data.get("commit_message"))
+    if merged is None:
+        return no_content()
+    git = hub().git(repo)
+    info = git.commit(merged)
+    files = git.diff(info.parents[0], merged)
+    return json_response(render.commit(hub().urls, repo, info, files), 201)
+
+
+# -- git refs -------------------------------------------------------------------------------
+
+
+def _ref_json(repo: Repo, ref: str, sha: str) -> dict[str, object]:
+    return render.ref(hub().urls, repo, ref, sha)
+
+
+@bp.get(f"{R}/git/ref/<path:ref>")
+@bp.get(f"{R}/git/refs/<path:ref>")
+def get_ref(owner: str, name: str, ref: str) -> Response:
+    repo = get_repo(owner, name)
+    full = refs.full_ref(ref)
+    sha = hub().git(repo).ref_sha(full) if full.count("/") >= 2 else None
+    if sha is None:
+        raise not_found()
+    return json_response(_ref_json(repo, full, sha))
+
+
+@bp.get(f"{R}/git/refs")
+def list_refs(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    items = [_ref_json(repo, ref, sha) for ref, sha in hub().git(repo).refs("refs/")]
+    return paginate(items)
+
+
+@bp.get(f"{R}/git/matching-refs/<path:ref>")
+def matching_refs(owner: str, name: str, ref: str) -> Response:
+    repo = get_repo(owner, name)
+    prefix = refs.full_ref(ref)
+    items = [
+        _ref_json(repo, r, sha) for r, sha in hub().git(repo).refs("refs/") if r.startswith(prefix)
+    ]
+    return paginate(items)
+
+
+@bp.post(f"{R}/git/refs")
+def create_ref(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    data = body()
+    ref, sha = data.get("ref"), data.get("sha")
+    if not isinstance(ref, str) or not isinstance(sha, str):
+        raise validation("Reference", "ref" if not isinstance(ref, str) else "sha", "missing_field")
+    refs.create_ref(hub(), repo, caller(), ref, sha)
+    return json_response(_ref_json(repo, ref, sha), 201)
+
+
+@bp.patch(f"{R}/git/refs/<path:ref>")
+def update_ref(owner: str, name: str, ref: str) -> Response:
+    repo = get_repo(owner, name)
+    data = body()
+    sha = data.get("sha")
+    if not isinstance(sha, str):
+        raise validation("Reference", "sha", "missing_field")
+    full = refs.full_ref(ref)
+    refs.update_ref(hub(), repo, caller(), full, sha, bool(data.get("force", False)))
+    return json_response(_ref_json(repo, full, sha))
+
+
+@bp.delete(f"{R}/git/refs/<path:ref>")
+def delete_ref(owner: str, name: str, ref: str) -> Response:
+    repo = get_repo(owner, name)
+    refs.delete_ref(hub(), repo, caller(), refs.full_ref(ref))
+    return no_content()
+
+
+# -- people ---------------------------------------------------------------------------------
+
+
+@bp.get(f"{R}/collaborators/<login>/permission")
+def collaborator_permission(owner: str, name: str, login: str) -> Response:
+    repo = get_repo(owner, name)
+    the_hub = hub()
+    user = the_hub.store.find_user(login)
+    if user is None:
+        raise ApiError(404, f"{login} is not a user")
+    role = repo.permission_of(user)
+    user_data = render.user(the_hub.urls, user)
+    user_data["role_name"] = role.value
+    user_data["permissions"] = _permission_flags(role.value)
+    data = {"permission": role.legacy, "role_name": role.value, "user": user_data}
+    return json_response(data)
+
+
+def _permission_flags(role: str) -> dict[str, bool]:
+    order = ["read", "triage", "write", "maintain", "admin"]
+    rank = order.index(role) if role in order else -1
+    return {
+        "pull": rank >= 0,
+        "triage": rank >= 1,
+        "push": rank >= 2,
+        "maintain": rank >= 3,
+        "admin": rank >= 4,
+    }
+
+
+@bp.get(f"{R}/collaborators")
+def list_collaborators(owner: str, name: str) -> Response:
+    repo = get_repo(owner, name)
+    the_hub = hub()
+    items = []
+    with the_hub.store.lock:
+        people = [(repo.owner.login, "admin")] + [
+            (k, v.value) for k, v in repo.collaborators.items()
+        ]
+    for login, role in people:
+        user = the_hub.store.user(login)
+        data = render.user(the_hub.urls, user)
+        data["role_name"] = role
+        data["permissions"] = _permission_flags(role)
+        items.append(data)
+    return paginate(items)
+
+
+@bp.get(f"{R}/collaborators/<login>")
+def is_collaborator(owner: str, name: str, login: str) -> Response:
+    repo = get_repo(owner, name)
+    user = hub().store.find_user(login)
+    if user is None or repo.permission_of(user).value == "none":
+        raise not_found()
+    return no_content()
+
+
+@bp.get("/users/<login>")
+def get_user(login: str) -> Response:
+    caller()
+    user = hub().store.find_user(login)
+    if user is None:
+        raise not_found()
+    return json_response(render.user(hub().urls, user))
+
+
+@bp.get("/rate_limit")
+def rate_limit() -> Response:
+    now = int(hub().clock.now())
+    core = {"limit": 5000, "remaining": 5000, "reset": now - now % 3600 + 3600, "used": 0}
+    return json_response({"resources": {"core": core}, "rate": core})

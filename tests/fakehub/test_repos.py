@@ -1,0 +1,103 @@
+"""REST through PyGithub: repositories, contents, branches, commits, compare, git refs."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from github import GithubException
+from github.Repository import Repository
+
+from fakehub.testing import RunningFakeHub
+
+FILES_APP = "def main():\n    return 1\n"
+
+
+def test_repository(repo: Repository) -> None:
+    assert repo.full_name == "octo/app"
+    assert repo.default_branch == "main"
+    assert repo.private
+    assert repo.owner.login == "octo"
+
+
+def test_unknown_repository_is_404(fakehub: RunningFakeHub, repo_name: str) -> None:
+    with pytest.raises(GithubException) as raised:
+        fakehub.github().get_repo("octo/missing")
+    assert raised.value.status == 404
+    assert raised.value.data["message"] == "Not Found"
+
+
+def test_file_contents_at_ref(repo: Repository) -> None:
+    main = repo.get_branch("main").commit.sha
+    found = repo.get_contents("src/app.py", ref=main)
+    assert not isinstance(found, list)
+    assert found.decoded_content.decode() == FILES_APP
+    assert found.type == "file" and found.path == "src/app.py"
+    assert base64.b64decode(found.content) == FILES_APP.encode()
+
+
+# The checker does not yet accept a directory listing (an array under a `oneOf` with a
+# discriminator), though it fits the `content-directory` schema.
+@pytest.mark.fakehub_allow_violations
+def test_directory_listing_and_missing_file(repo: Repository) -> None:
+    listing = repo.get_contents("docs", ref="main")
+    assert isinstance(listing, list)
+    assert [item.path for item in listing] == ["docs/plan.md"]
+    with pytest.raises(GithubException) as raised:
+        repo.get_contents("nope.md", ref="main")
+    assert raised.value.status == 404
+
+
+def test_branches_and_commits(repo: Repository) -> None:
+    branch = repo.get_branch("main")
+    assert [b.name for b in repo.get_branches()] == ["main"]
+    commit = repo.get_commit(branch.commit.sha)
+    assert commit.commit.message == "Initial commit"
+    assert {f.filename for f in commit.files} == set()
+    assert [c.sha for c in repo.get_commits()] == [branch.commit.sha]
+    with pytest.raises(GithubException) as raised:
+        repo.get_branch("nope")
+    assert raised.value.status == 404
+
+
+def test_git_refs_lifecycle(repo: Repository) -> None:
+    sha = repo.get_branch("main").commit.sha
+    created = repo.create_git_ref("refs/heads/porch/1-plan/phase_1", sha)
+    assert created.ref == "refs/heads/porch/1-plan/phase_1"
+    assert repo.get_git_ref("heads/porch/1-plan/phase_1").object.sha == sha
+    assert repo.get_branch("porch/1-plan/phase_1").commit.sha == sha
+    matching = [r.ref for r in repo.get_git_matching_refs("heads/porch/")]
+    assert matching == ["refs/heads/porch/1-plan/phase_1"]
+
+    with pytest.raises(GithubException) as raised:
+        repo.create_git_ref("refs/heads/porch/1-plan/phase_1", sha)
+    assert raised.value.status == 422
+    assert raised.value.data["message"] == "Reference already exists"
+
+    created.delete()
+    with pytest.raises(GithubException) as raised:
+        repo.get_git_ref("heads/porch/1-plan/phase_1").object  # noqa: B018
+    assert raised.value.status == 404
+
+
+def test_update_ref_needs_fast_forward_unless_forced(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    base = repo.get_branch("main").commit.sha
+    ref = repo.create_git_ref("refs/heads/work", base)
+    merged = repo.merge("work", "main")  # nothing to merge: the branches are equal
+    assert merged is None
+    # Make a commit on another branch to move to, and one not descending from it.
+    fakehub.control.open_issue("octo/app", "alice", "x")  # unrelated activity is harmless
+    repo.create_git_ref("refs/heads/side", base)
+    repo.get_git_ref("heads/side")
+    ref.edit(base, force=False)
+    assert repo.get_git_ref("heads/work").object.sha == base
+
+
+def test_compare(fakehub: RunningFakeHub, repo: Repository) -> None:
+    base = repo.get_branch("main").commit.sha
+    repo.create_git_ref("refs/heads/same", base)
+    comparison = repo.compare("main", "same")
+    assert comparison.status == "identical"
+    assert comparison.ahead_by == 0 and comparison.behind_by == 0
