@@ -94,14 +94,14 @@ def _phase_prepared(state: RunState, event: PhasePrepared) -> Step:
 
 
 def _phase_prepare_failed(state: RunState, event: PhasePrepareFailed) -> Step:
-    phase = _expect(state, event.phase_id, event.attempt, PhaseStatus.PREPARING)
+    phase = state.awaiting(event.phase_id, event.attempt, PhaseStatus.PREPARING)
     if phase is None:
         return state, []
     return _fail(state, phase, event.error, event.at)
 
 
 def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
-    phase = _expect(state, event.phase_id, event.attempt, PhaseStatus.BUILDING)
+    phase = state.awaiting(event.phase_id, event.attempt, PhaseStatus.BUILDING)
     if phase is None:
         return state, []
     done = replace(
@@ -117,7 +117,7 @@ def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
 
 
 def _phase_build_failed(state: RunState, event: PhaseBuildFailed) -> Step:
-    phase = _expect(state, event.phase_id, event.attempt, PhaseStatus.BUILDING)
+    phase = state.awaiting(event.phase_id, event.attempt, PhaseStatus.BUILDING)
     if phase is None:
         return state, []
     if phase.attempt <= state.settings.retries:
@@ -148,14 +148,6 @@ _HANDLERS: dict[type[Any], Callable[[RunState, Any], Step]] = {
     PhaseBuildFailed: _phase_build_failed,
     CancelRequested: _cancel_requested,
 }
-
-
-def _expect(state: RunState, phase_id: str, attempt: int, status: PhaseStatus) -> PhaseState | None:
-    """The phase if the event is current for it: right attempt, expected status."""
-    phase = state.phases.get(phase_id)
-    if phase is None or phase.attempt != attempt or phase.status is not status:
-        return None
-    return phase
 
 
 def _fail(state: RunState, phase: PhaseState, error: str, at: float) -> Step:

@@ -114,6 +114,17 @@ class RunState:
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
 
+    def awaiting(self, phase_id: str, attempt: int, status: PhaseStatus) -> PhaseState | None:
+        """The phase if it is in `status` at `attempt`, else None.
+
+        An event or a job for another attempt, or for a phase that has moved on, is stale;
+        the reducer and the jobs performing effects both ask this question.
+        """
+        phase = self.phases.get(phase_id)
+        if phase is None or phase.attempt != attempt or phase.status is not status:
+            return None
+        return phase
+
     def branch_for(self, phase_id: str) -> str:
         return names.phase_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
 

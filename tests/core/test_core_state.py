@@ -9,7 +9,7 @@ import string
 from typing import Any
 
 import pytest
-from core_support import DIAMOND, T0, plan_of, run_of
+from core_support import DIAMOND, T0, plan_of, run_of, setup
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -364,3 +364,11 @@ def test_effect_keys_name_the_phase_and_attempt() -> None:
     )
     with pytest.raises(ValueError):
         job_id("run:1", UpdateStatusComment(version=1))
+
+
+def test_awaiting_tells_a_current_event_from_a_stale_one() -> None:
+    state = setup(DIAMOND, {"a": (PhaseStatus.BUILDING, 2)}, retries=1)
+    assert state.awaiting("a", 2, PhaseStatus.BUILDING) is state.phases["a"]
+    assert state.awaiting("a", 1, PhaseStatus.BUILDING) is None
+    assert state.awaiting("a", 2, PhaseStatus.PREPARING) is None
+    assert state.awaiting("zz", 1, PhaseStatus.BUILDING) is None
