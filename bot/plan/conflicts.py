@@ -48,10 +48,7 @@ def _literal_prefix(glob: str) -> str:
 
 def overlaps(a: str, b: str) -> bool:
     """Whether two path globs can name a common file (conservative for glob against glob)."""
-    a_glob, b_glob = (
-        bool(_WILDCARD.search(a) or a.endswith("/")),
-        bool(_WILDCARD.search(b) or b.endswith("/")),
-    )
+    a_glob, b_glob = _is_glob(a), _is_glob(b)
     if not a_glob and not b_glob:
         # A path may name a directory: "src" holds "src/a.py".
         return a == b or b.startswith(a + "/") or a.startswith(b + "/")
