@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import socket
@@ -17,6 +18,7 @@ from flask.testing import FlaskClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
+from rq.utils import import_attribute
 
 from bot.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB
 from bot.settings import Settings
@@ -238,3 +240,9 @@ def test_logs_carry_the_delivery_id_and_no_secret(
     ids = {getattr(record, "delivery_id", None) for record in caplog.records}
     assert {"log-check-1", "log-check-2"} <= ids
     assert "log-check-1" in caplog.text  # in the message too, for plain-text logs
+
+
+def test_job_name_resolves_to_the_intake_function() -> None:
+    # The web process enqueues by name only; this keeps the name and the arguments honest.
+    handler = import_attribute(HANDLE_DELIVERY_JOB)
+    assert list(inspect.signature(handler).parameters) == ["event_name", "delivery_id", "payload"]
