@@ -31,6 +31,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
+    # GitHub asks integrations to pace their requests (a second between writes) to stay clear
+    # of secondary rate limits; a local stand-in needs no pacing, so tests set these to 0.
+    github_request_interval: float = 0.25
+    github_write_interval: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -46,6 +50,8 @@ class Settings:
             host=env.get("PORCH_HOST") or "127.0.0.1",
             port=_port(env.get("PORT") or str(DEFAULT_PORT)),
             log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
+            github_request_interval=_seconds(env, "PORCH_GITHUB_REQUEST_INTERVAL", 0.25),
+            github_write_interval=_seconds(env, "PORCH_GITHUB_WRITE_INTERVAL", 1.0),
         )
 
     @property
@@ -107,6 +113,19 @@ def _api_url(value: str) -> str:
             "(e.g. https://api.github.com or http://host:port/api/v3)"
         )
     return value.rstrip("/")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "")
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 3600:
+        raise SettingsError(f"{name}: {value!r} is not a number of seconds")
+    return seconds
 
 
 def _port(value: str) -> int:

@@ -35,6 +35,13 @@ def test_defaults(env: dict[str, str], pem: str) -> None:
     assert settings.redis_url is None
     assert settings.state_dir == Path(".porch")
     assert settings.port == 8000
+    assert (settings.github_request_interval, settings.github_write_interval) == (0.25, 1.0)
+
+
+def test_pacing_can_be_turned_off(env: dict[str, str]) -> None:
+    env.update(PORCH_GITHUB_REQUEST_INTERVAL="0", PORCH_GITHUB_WRITE_INTERVAL="0")
+    settings = Settings.from_env(env)
+    assert (settings.github_request_interval, settings.github_write_interval) == (0, 0)
 
 
 def test_enterprise_url_loses_trailing_slash(env: dict[str, str]) -> None:
@@ -64,6 +71,8 @@ def test_key_with_escaped_newlines(env: dict[str, str], pem: str) -> None:
         ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "set only one of"),
         ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
         ({"PORT": "http"}, "PORT"),
+        ({"PORCH_GITHUB_WRITE_INTERVAL": "soon"}, "PORCH_GITHUB_WRITE_INTERVAL"),
+        ({"PORCH_GITHUB_REQUEST_INTERVAL": "-1"}, "PORCH_GITHUB_REQUEST_INTERVAL"),
     ],
 )
 def test_errors_name_the_variable(

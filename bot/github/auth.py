@@ -49,6 +49,8 @@ class AppAuth:
         self._app_id = settings.github_app_id
         self._private_key = settings.github_private_key
         self._api_url = settings.github_api_url
+        self._request_interval = settings.github_request_interval
+        self._write_interval = settings.github_write_interval
         self._redis = redis_client
         self._session = session or requests.Session()
         self._clock = clock
@@ -88,6 +90,8 @@ class AppAuth:
             auth=_InstallationAuth(self, installation_id),
             base_url=self._api_url,
             timeout=HTTP_TIMEOUT_SECONDS,
+            seconds_between_requests=self._request_interval,
+            seconds_between_writes=self._write_interval,
         )
 
     def _mint(self, installation_id: int) -> tuple[str, float]:

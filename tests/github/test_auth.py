@@ -46,6 +46,8 @@ def settings(fakehub: RunningFakeHub) -> Settings:
         github_private_key=fakehub.private_key,
         github_webhook_secret=fakehub.webhook_secret,
         github_api_url=fakehub.api_url,
+        github_request_interval=0,
+        github_write_interval=0,
     )
 
 
