@@ -18,7 +18,7 @@ __all__ = ["create_app", "create_app_from_environment"]
 
 def create_app(settings: Settings, redis: Redis | None = None) -> Flask:
     """Build the web app; Redis is `redis`, or else the one the settings point to."""
-    app = Flask("porch_parallel")
+    app = Flask(__name__)
     # Werkzeug refuses a longer body (413) from its Content-Length, before reading it, and
     # stops a chunked one once it grows past the limit.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
