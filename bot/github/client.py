@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from github import Github, GithubException, UnknownObjectException
 from github.CheckRun import CheckRun
@@ -80,7 +81,8 @@ class RepoClient:
         self._gh = gh
         self.full_name = full_name
         self.owner = full_name.split("/", 1)[0]
-        self._repo: Repository = gh.get_repo(full_name, lazy=True)
+        # Lazy: no request until a method needs one; most calls only need the URL.
+        self._repo: Repository = gh.withLazy(True).get_repo(full_name)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -100,6 +102,9 @@ class RepoClient:
         if isinstance(content, list):  # a directory
             return None
         return content.decoded_content.decode("utf-8", errors="replace")
+
+    def clone_url(self) -> str:
+        return _retry(lambda: self._gh.get_repo(self.full_name).clone_url, "repository")
 
     def permission(self, login: str) -> str:
         """The collaborator permission (admin, maintain, write, triage, read or none)."""
@@ -126,6 +131,24 @@ class RepoClient:
 
         return _ensure(create, find, f"branch {branch}")
 
+    def ensure_started_branch(self, branch: str, parent_sha: str, message: str) -> str:
+        """The branch's head; when new, it starts with an empty commit on `parent_sha`.
+
+        GitHub refuses a pull request with no commits between head and base, and a phase's
+        draft PR opens before its builder has written anything: the empty commit marks the
+        start of the phase and lets the PR exist from the first minute.
+        """
+        try:
+            return self.branch_sha(branch)
+        except UnknownObjectException:
+            pass
+        parent = _retry(lambda: self._repo.get_git_commit(parent_sha), "commit")
+        commit = _retry(
+            lambda: self._repo.create_git_commit(message, parent.tree, [parent]),
+            "start commit",
+        )
+        return self.ensure_branch(branch, commit.sha)
+
     def merge(self, base_branch: str, head: str, message: str) -> str:
         """Merge `head` into `base_branch` on GitHub; the new head of `base_branch`."""
         try:
@@ -149,9 +172,13 @@ class RepoClient:
         pull = _ensure(create, find, f"pull request {head}")
         return PullRef(pull.number, pull.head.sha, pull.html_url)
 
+    def pull_files(self, number: int) -> list[str]:
+        pull = _retry(lambda: self._repo.get_pull(number), f"pull request {number}")
+        return _retry(lambda: [f.filename for f in pull.get_files()], "pull request files")
+
     # -- check runs ----------------------------------------------------------------------------
 
-    def ensure_check_run(self, name: str, head_sha: str, external_id: str, **fields: object) -> int:
+    def ensure_check_run(self, *, name: str, head_sha: str, external_id: str, **fields: Any) -> int:
         def find() -> CheckRun | None:
             runs = self._repo.get_commit(head_sha).get_check_runs(check_name=name)
             return next((run for run in runs if run.external_id == external_id), None)
@@ -161,14 +188,14 @@ class RepoClient:
                 name=name,
                 head_sha=head_sha,
                 external_id=external_id,
-                **fields,  # type: ignore[arg-type]
+                **_check_fields(fields),
             )
 
         return _ensure(create, find, f"check run {name}").id
 
-    def update_check_run(self, check_run_id: int, **fields: object) -> None:
+    def update_check_run(self, check_run_id: int, **fields: Any) -> None:
         run = self._repo.get_check_run(check_run_id)
-        _retry(lambda: run.edit(**fields), f"check run {check_run_id}")  # type: ignore[arg-type]
+        _retry(lambda: run.edit(**_check_fields(fields)), f"check run {check_run_id}")
 
     # -- comments ------------------------------------------------------------------------------
 
@@ -199,6 +226,16 @@ class RepoClient:
     def react(self, issue_number: int, comment_id: int, reaction: str) -> None:
         comment = self._repo.get_issue(issue_number).get_comment(comment_id)
         _retry(lambda: comment.create_reaction(reaction), "reaction")
+
+
+def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    # PyGithub takes check run times as datetimes; rendering produces GitHub's ISO strings.
+    return {
+        key: datetime.fromisoformat(value)
+        if key in ("started_at", "completed_at") and isinstance(value, str)
+        else value
+        for key, value in fields.items()
+    }
 
 
 def _last(items: Iterable[T]) -> T | None:

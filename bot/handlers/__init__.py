@@ -1,0 +1,9 @@
+"""Webhook handlers, one module per event family, each owning a gidgethub Router."""
+
+from gidgethub.routing import Router
+
+from bot.handlers import comments
+
+router = Router(comments.router)
+
+__all__ = ["router"]

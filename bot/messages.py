@@ -1,0 +1,79 @@
+"""Every message the bot posts about a problem, in one place. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.commands import HELP_TEXT
+from bot.config import CONFIG_PATH
+from bot.errors import ConfigError
+from bot.plan.model import Diagnostic
+
+TITLE = "**porch-parallel**"
+
+
+def _lines(diagnostics: Iterable[Diagnostic]) -> str:
+    return "\n".join(
+        f"- line {d.line}: {d.message}" if d.line else f"- {d.message}" for d in diagnostics
+    )
+
+
+def invalid_plan(source: str, errors: Iterable[Diagnostic]) -> str:
+    return (
+        f"{TITLE} cannot run the plan in {source}: it is not valid, so nothing was created.\n\n"
+        f"{_lines(errors)}\n\n"
+        "Fix the plan and comment `/porch parallel` again. "
+        "`porch-parallel plan <file>` shows the same check locally."
+    )
+
+
+def plan_not_found(reason: str) -> str:
+    return (
+        f"{TITLE} found no plan to run. {reason}\n\n"
+        "Put the plan in the issue body, name its file in the body, or give its path: "
+        "`/porch parallel codev/plans/0042-my-plan.md`."
+    )
+
+
+def bad_config(error: ConfigError) -> str:
+    problems = error.problems or (str(error),)
+    listed = "\n".join(f"- {problem}" for problem in problems)
+    return (
+        f"{TITLE} cannot start: `{CONFIG_PATH}` on the default branch is not valid, "
+        f"so nothing was created.\n\n{listed}\n\nSee docs/config.md for every key."
+    )
+
+
+def no_builder() -> str:
+    return (
+        f"{TITLE} cannot start: `{CONFIG_PATH}` on the default branch sets no "
+        "`builder.command`, so there is nothing to build the phases with. For example:\n\n"
+        '```yaml\nbuilder:\n  command: claude -p "$(cat $PORCH_PROMPT_FILE)"\n'
+        "  timeout_minutes: 60\n```"
+    )
+
+
+def run_in_progress(run_url_hint: str = "") -> str:
+    return (
+        f"{TITLE}: a run for this issue is already in progress{run_url_hint}. "
+        "Use `/porch status` to see it or `/porch cancel` to stop it first."
+    )
+
+
+def no_run() -> str:
+    return f"{TITLE}: there is no run for this issue yet. Start one with `/porch parallel`."
+
+
+def unknown_command(text: str) -> str:
+    return f"{TITLE} does not know `/porch {text}`.\n\n{HELP_TEXT}"
+
+
+def help_text() -> str:
+    return HELP_TEXT
+
+
+def github_error(what: str, status: int, detail: str) -> str:
+    return (
+        f"{TITLE} could not {what}: GitHub answered {status} ({detail}). "
+        "Nothing else was changed; try the command again later."
+    )

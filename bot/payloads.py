@@ -1,0 +1,59 @@
+"""The webhook fields the bot uses, parsed once at the edge into typed values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Repo:
+    id: int
+    full_name: str
+    default_branch: str
+    installation_id: int
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    """A comment on an issue or a pull request (GitHub's `issue_comment` event)."""
+
+    action: str
+    repo: Repo
+    issue_number: int
+    issue_title: str
+    issue_body: str
+    is_pull_request: bool
+    comment_id: int
+    body: str
+    author: str
+    author_type: str  # "User" or "Bot"
+    sender_type: str
+
+
+def repo_from(payload: Mapping[str, Any]) -> Repo:
+    repository = payload["repository"]
+    return Repo(
+        id=int(repository["id"]),
+        full_name=str(repository["full_name"]),
+        default_branch=str(repository.get("default_branch") or "main"),
+        installation_id=int((payload.get("installation") or {}).get("id", 0)),
+    )
+
+
+def issue_comment_from(payload: Mapping[str, Any]) -> IssueComment:
+    issue, comment = payload["issue"], payload["comment"]
+    return IssueComment(
+        action=str(payload["action"]),
+        repo=repo_from(payload),
+        issue_number=int(issue["number"]),
+        issue_title=str(issue.get("title") or ""),
+        issue_body=str(issue.get("body") or ""),
+        is_pull_request="pull_request" in issue,
+        comment_id=int(comment["id"]),
+        body=str(comment.get("body") or ""),
+        author=str(comment["user"]["login"]),
+        author_type=str(comment["user"].get("type", "User")),
+        sender_type=str(payload["sender"].get("type", "User")),
+    )

@@ -1,0 +1,108 @@
+# ruff: noqa: F811
+"""The bot against the local GitHub over real HTTP and a real Redis, jobs run in this process.
+
+`porch.settle()` plays the part of the worker fleet: it waits for the stand-in's webhooks to
+reach the web app, then runs every queued job (webhook deliveries, effects, builders) with an
+RQ SimpleWorker until nothing is left to do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from rq import SimpleWorker
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bot.core.state import RunState
+from bot.queues import worker_queues
+from bot.settings import Settings
+from bot.store import RunStore
+from bot.web import create_app
+from fakehub.pytest_plugin import (  # noqa: F401
+    fakehub,
+    fakehub_conformance,
+    pytest_configure,
+)
+from fakehub.testing import RunningFakeHub
+
+REPO = "octo/board"
+MAINTAINER = "maria"
+BUILDER = Path(__file__).resolve().parent.parent / "builders" / "scripted_builder.py"
+
+
+def porch_config(command: str | None = None, **extra: Any) -> str:
+    lines = ["builder:", f"  command: {command or f'python3 {BUILDER}'}", "  timeout_minutes: 2"]
+    lines += [f"{key}: {value}" for key, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+class Porch:
+    """The bot wired to a stand-in: the web app on real HTTP, the queues on a real Redis."""
+
+    def __init__(self, hub: RunningFakeHub, connection: redis.Redis, server: BaseWSGIServer):
+        self.hub = hub
+        self.redis = connection
+        self.server = server
+        self.store = RunStore(connection)
+
+    def settle(self, rounds: int = 50) -> None:
+        for _ in range(rounds):
+            self.hub.flush()
+            queues = worker_queues(self.redis)
+            if not any(queue.count for queue in queues):
+                return
+            SimpleWorker(queues, connection=self.redis).work(burst=True)
+        raise AssertionError("the run did not settle")
+
+    def repo(self, files: dict[str, str] | None = None, config: str | None = None) -> str:
+        contents = {"README.md": "# board\n", **(files or {})}
+        contents[".github/porch.yml"] = config if config is not None else porch_config()
+        self.hub.control.create_repo(REPO, files=contents)
+        self.hub.control.add_collaborator(REPO, MAINTAINER, "write")
+        return REPO
+
+    def run(self, issue_number: int) -> RunState | None:
+        ids = [run_id for run_id in self.store.run_ids() if run_id.endswith(f"-{issue_number}")]
+        return self.store.load(ids[0]) if ids else None
+
+    def comments(self, issue_number: int) -> list[Any]:
+        return list(self.hub.github().get_repo(REPO).get_issue(issue_number).get_comments())
+
+    def jobs_run(self) -> int:
+        return int(self.redis.get("porch:test:jobs") or 0)
+
+
+@pytest.fixture
+def porch(
+    fakehub: RunningFakeHub,
+    redis_client: redis.Redis,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Porch]:
+    env = {
+        "GITHUB_API_URL": fakehub.api_url,
+        "GITHUB_APP_ID": str(fakehub.app_id),
+        "GITHUB_PRIVATE_KEY_PATH": str(fakehub.private_key_path),
+        "GITHUB_WEBHOOK_SECRET": fakehub.webhook_secret,
+        "REDIS_URL": redis_url,
+        "PORCH_GITHUB_PACING": "0",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env(os.environ)
+    app = create_app(settings, redis=redis_client)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    fakehub.set_webhook_url(f"http://127.0.0.1:{server.server_port}/webhooks/github")
+    try:
+        yield Porch(fakehub, redis_client, server)
+    finally:
+        server.shutdown()
+        thread.join()

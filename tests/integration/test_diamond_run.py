@@ -1,0 +1,33 @@
+"""A whole run of the four-phase diamond, in process, against the local GitHub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.state import PhaseStatus, RunStatus
+from tests.integration.conftest import MAINTAINER, REPO, Porch
+
+DIAMOND = (Path(__file__).resolve().parents[2] / "examples" / "diamond.md").read_text()
+
+
+def test_diamond_runs_to_done_with_a_draft_pr_per_phase(porch: Porch) -> None:
+    porch.repo()
+    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)
+    porch.hub.control.comment(REPO, issue["number"], MAINTAINER, "/porch parallel")
+    porch.settle()
+
+    state = porch.run(issue["number"])
+    assert state is not None
+    assert state.status is RunStatus.DONE, [p.error for p in state.phases.values()]
+    assert all(p.status is PhaseStatus.DONE for p in state.phases.values())
+
+    repo = porch.hub.github().get_repo(REPO)
+    pulls = {p.head.ref.rsplit("/", 1)[-1]: p for p in repo.get_pulls(state="open")}
+    assert sorted(pulls) == ["phase_1", "phase_2", "phase_3", "phase_4"]
+    assert all(p.draft for p in pulls.values())
+    assert pulls["phase_1"].base.ref == "main"
+    assert pulls["phase_2"].base.ref == pulls["phase_1"].head.ref
+    assert pulls["phase_3"].base.ref == pulls["phase_1"].head.ref
+    assert pulls["phase_4"].base.ref == pulls["phase_4"].head.ref + "-base"
+    for phase_id, pull in pulls.items():
+        assert [f.filename for f in pull.get_files()] == [f"app/{phase_id}.py"]

@@ -1,0 +1,166 @@
+"""The builder job: clone the phase branch, run the agent and the checks, commit and push.
+
+Runs on the builders queue. Everything happens in a temporary directory of its own (never a
+shared checkout, never `chdir`); the token is minted here, refreshed before the push, and
+never written to the work tree, the prompt, the log or the event.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.builder import CommandResult, run_command
+from bot.config import RepoConfig
+from bot.core.effects import RunBuilder, effect_from_dict
+from bot.core.events import PhaseBuildFailed, PhaseBuilt
+from bot.core.state import PhaseStatus, RunState
+from bot.github.client import RepoClient
+from bot.gitops import GitAuth, GitError, clone, commit_all, head, push
+from bot.plan.parse import parse_plan
+from bot.prompt import DependencyNote, PromptInput, build_prompt
+from bot.runtime import Runtime
+from workers.effects import ensure_check_run
+
+log = logging.getLogger(__name__)
+
+
+def run_builder(run_id: str, effect_data: dict[str, Any]) -> None:
+    rt = Runtime.for_job()
+    effect = effect_from_dict(effect_data)
+    assert isinstance(effect, RunBuilder)
+    state = rt.store.load(run_id)
+    phase = state.phases.get(effect.phase_id) if state else None
+    if (
+        state is None
+        or phase is None
+        or phase.attempt != effect.attempt
+        or (phase.status is not PhaseStatus.BUILDING)
+    ):
+        log.info("run %s: builder %s is stale; skipped", run_id, effect.key)
+        return
+    config = RepoConfig.model_validate(rt.store.load_config(run_id))
+    with tempfile.TemporaryDirectory(prefix=f"porch-{run_id}-{effect.phase_id}-") as tmp:
+        try:
+            event = _build(rt, state, effect, config, Path(tmp))
+        except Exception as exc:
+            # The job boundary: whatever went wrong, the run hears of it instead of waiting
+            # for a phase that will never report.
+            log.exception("run %s: builder %s crashed", run_id, effect.key)
+            event = _failed(rt, effect, f"The build job failed: {type(exc).__name__}.", "")
+    rt.store.apply(run_id, event)
+
+
+def _build(
+    rt: Runtime, state: RunState, effect: RunBuilder, config: RepoConfig, tmp: Path
+) -> PhaseBuilt | PhaseBuildFailed:
+    phase_id, attempt = effect.phase_id, effect.attempt
+    repo = rt.repo(state.installation_id, state.repo)
+    token = rt.auth.token(state.installation_id)
+    work, log_path = tmp / "work", tmp / "builder.log"
+    try:
+        clone(repo.clone_url(), work, effect.branch, GitAuth(token))
+    except GitError as exc:
+        return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
+    start = head(work)
+    prompt_path = tmp / "prompt.md"
+    prompt_path.write_text(build_prompt(_prompt_input(state, phase_id, attempt, repo)))
+
+    assert config.builder.command is not None  # a run never starts without one
+    env = {
+        "PORCH_RUN_ID": state.run_id,
+        "PORCH_REPO": state.repo,
+        "PORCH_ISSUE": str(state.issue_number),
+        "PORCH_PHASE_ID": phase_id,
+        "PORCH_PHASE_TITLE": state.titles[phase_id],
+        "PORCH_PROMPT_FILE": str(prompt_path),
+        "PORCH_ITERATION": str(attempt),
+        "PORCH_BRANCH": effect.branch,
+    }
+    timeout_s = config.builder.timeout_minutes * 60
+    result = run_command(
+        config.builder.command,
+        work,
+        env=env,
+        timeout_s=timeout_s,
+        log_path=log_path,
+        secrets=[token],
+    )
+    if not result.ok:
+        return _failed(rt, effect, _why(result, "The builder"), result.log_tail)
+    for check in config.checks:
+        result = run_command(
+            check, work, env=env, timeout_s=timeout_s, log_path=log_path, secrets=[token]
+        )
+        if not result.ok:
+            return _failed(
+                rt, effect, _why(result, f"The check `{result.command}`"), result.log_tail
+            )
+
+    commit_all(work, f"{phase_id}: {state.titles[phase_id]}", rt.identity)
+    if head(work) == start:
+        return _failed(
+            rt, effect, "The builder finished without changing anything.", result.log_tail
+        )
+    # Minted again: a long build may have outlived the first token's safe margin.
+    try:
+        push(work, effect.branch, GitAuth(rt.auth.token(state.installation_id)))
+    except GitError as exc:
+        return _failed(rt, effect, f"Could not push {effect.branch}: {exc}", result.log_tail)
+    new_head = head(work)
+    # Check runs belong to a commit: the new head gets its own, shown as the phase is now.
+    check_run_id = ensure_check_run(repo, state, phase_id, new_head)
+    return PhaseBuilt(
+        at=rt.clock(),
+        phase_id=phase_id,
+        attempt=attempt,
+        head_sha=new_head,
+        log_tail=result.log_tail,
+        check_run_id=check_run_id,
+    )
+
+
+def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient) -> PromptInput:
+    plan = parse_plan(state.plan_text)
+    by_id = {p.id: p for p in plan.phases}
+    notes = []
+    for dep in state.deps[phase_id]:
+        pr_number = state.phase(dep).pr_number
+        # A dependency's PR targets the branch it started from: its files are its work alone.
+        files = repo.pull_files(pr_number) if pr_number else []
+        notes.append(DependencyNote(dep, state.titles[dep], pr_number, files))
+    siblings = {
+        state.titles[other.phase_id]: list(by_id[other.phase_id].touches)
+        for other in state.phases.values()
+        if other.phase_id != phase_id and other.status.active and other.phase_id in by_id
+    }
+    phase = by_id.get(phase_id)
+    return PromptInput(
+        run_id=state.run_id,
+        phase_id=phase_id,
+        title=state.titles[phase_id],
+        section=phase.section if phase else "",
+        overview=plan.overview,
+        iteration=attempt,
+        dependencies=notes,
+        sibling_touches=siblings,
+    )
+
+
+def _why(result: CommandResult, who: str) -> str:
+    if result.timed_out:
+        return f"{who} timed out."
+    return f"{who} exited with status {result.exit_code}."
+
+
+def _failed(rt: Runtime, effect: RunBuilder, error: str, log_tail: str) -> PhaseBuildFailed:
+    log.info("builder %s failed: %s", effect.key, error)
+    return PhaseBuildFailed(
+        at=rt.clock(),
+        phase_id=effect.phase_id,
+        attempt=effect.attempt,
+        error=error,
+        log_tail=log_tail,
+    )

@@ -1,0 +1,174 @@
+"""Jobs that perform the reducer's short effects on GitHub and report back as events.
+
+Each job takes the run id and the effect (as a dict), loads the run as it is now, and does
+nothing when the run has moved on (a late or repeated job). Failures that GitHub reports after
+our retries become events too, so a run never waits forever on a job that gave up.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from github import GithubException
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from bot.core import render
+from bot.core.effects import PreparePhase, effect_from_dict
+from bot.core.events import PhasePrepared, PhasePrepareFailed
+from bot.core.state import PhaseStatus, RunState
+from bot.github.client import MergeConflict, RepoClient
+from bot.jobs import builder_job_id
+from bot.plan.parse import parse_plan
+from bot.runtime import Runtime
+from bot.store import comment_key
+
+log = logging.getLogger(__name__)
+
+COMMENT_LOCK_SECONDS = 60
+
+
+def ensure_check_run(repo: RepoClient, state: RunState, phase_id: str, head_sha: str) -> int:
+    """The phase's check run on `head_sha`, created showing the phase's current state."""
+    fields = render.check_run_output(state, phase_id)
+    return repo.ensure_check_run(head_sha=head_sha, **fields)
+
+
+def prepare_phase(run_id: str, effect_data: dict[str, Any]) -> None:
+    rt = Runtime.for_job()
+    effect = effect_from_dict(effect_data)
+    assert isinstance(effect, PreparePhase)
+    state = rt.store.load(run_id)
+    if state is None or not _current(state, effect.phase_id, effect.attempt, PhaseStatus.PREPARING):
+        log.info("run %s: prepare %s is stale; skipped", run_id, effect.key)
+        return
+    repo = rt.repo(state.installation_id, state.repo)
+    event: PhasePrepared | PhasePrepareFailed
+    try:
+        event = _prepare(rt, repo, state, effect)
+    except MergeConflict as conflict:
+        event = PhasePrepareFailed(
+            at=rt.clock(),
+            phase_id=effect.phase_id,
+            attempt=effect.attempt,
+            error=f"Its dependencies do not merge cleanly: {conflict}. "
+            "Resolving such conflicts automatically is not supported yet.",
+        )
+    except GithubException as exc:
+        event = PhasePrepareFailed(
+            at=rt.clock(),
+            phase_id=effect.phase_id,
+            attempt=effect.attempt,
+            error=f"GitHub answered {exc.status} while creating the branch or PR.",
+        )
+    except Exception as exc:
+        log.exception("run %s: prepare %s crashed", run_id, effect.key)
+        event = PhasePrepareFailed(
+            at=rt.clock(),
+            phase_id=effect.phase_id,
+            attempt=effect.attempt,
+            error=f"Preparing the phase failed: {type(exc).__name__}.",
+        )
+    rt.store.apply(run_id, event)
+
+
+def _prepare(rt: Runtime, repo: RepoClient, state: RunState, effect: PreparePhase) -> PhasePrepared:
+    phase_id = effect.phase_id
+    first, rest = effect.start[0], effect.start[1:]
+    if rest:
+        # Several dependencies: their merge lives on its own branch, which the PR targets.
+        repo.ensure_branch(effect.base_branch, first.sha)
+        for point in rest:
+            repo.merge(effect.base_branch, point.sha, f"Merge {point.phase_id} for {phase_id}")
+        start_sha = repo.branch_sha(effect.base_branch)
+    else:
+        start_sha = first.sha
+    head = repo.ensure_started_branch(
+        effect.branch, start_sha, f"Start {phase_id}: {state.titles[phase_id]}"
+    )
+    pull = repo.ensure_pull(
+        head=effect.branch,
+        base=effect.base_branch,
+        title=f"{state.titles[phase_id]} ({phase_id})",
+        body=_pull_body(state, phase_id),
+        draft=True,
+    )
+    check_run_id = ensure_check_run(repo, state, phase_id, head)
+    return PhasePrepared(
+        at=rt.clock(),
+        phase_id=phase_id,
+        attempt=effect.attempt,
+        branch=effect.branch,
+        base_branch=effect.base_branch,
+        pr_number=pull.number,
+        check_run_id=check_run_id,
+        base_sha=start_sha,
+    )
+
+
+def _pull_body(state: RunState, phase_id: str) -> str:
+    plan = parse_plan(state.plan_text)
+    section = next((p.section for p in plan.phases if p.id == phase_id), "")
+    deps = ", ".join(state.deps[phase_id]) or "none"
+    return (
+        f"Phase `{phase_id}` of the plan in #{state.issue_number} ({state.plan_source}), "
+        f"built by porch-parallel. Depends on: {deps}.\n\n"
+        "This draft PR targets the branch the phase started from, so its diff is this "
+        f"phase's work alone.\n\n---\n\n{section.strip()}\n"
+    )
+
+
+def update_check_run(run_id: str, effect_data: dict[str, Any]) -> None:
+    rt = Runtime.for_job()
+    phase_id = str(effect_data["phase_id"])
+    state = rt.store.load(run_id)
+    if state is None:
+        return
+    phase = state.phase(phase_id)
+    if phase.check_run_id is None:
+        return
+    fields = render.check_run_output(state, phase_id)
+    rt.repo(state.installation_id, state.repo).update_check_run(phase.check_run_id, **fields)
+
+
+def update_status_comment(run_id: str, effect_data: dict[str, Any]) -> None:
+    rt = Runtime.for_job()
+    # One writer at a time, rendering the newest state: two updates racing could otherwise
+    # leave an older picture on the issue.
+    with rt.redis.lock(f"porch:lock:status:{run_id}", timeout=COMMENT_LOCK_SECONDS):
+        state = rt.store.load(run_id)
+        if state is None:
+            return
+        known = rt.redis.get(comment_key(run_id))
+        repo = rt.repo(state.installation_id, state.repo)
+        comment_id = repo.upsert_comment(
+            state.issue_number,
+            render.status_marker(run_id),
+            render.status_comment(state),
+            int(known) if known else None,
+        )
+        rt.redis.set(comment_key(run_id), comment_id)
+
+
+def cancel_builder(run_id: str, effect_data: dict[str, Any]) -> None:
+    rt = Runtime.for_job()
+    job_id = builder_job_id(run_id, str(effect_data["phase_id"]), int(effect_data["attempt"]))
+    try:
+        job = Job.fetch(job_id, connection=rt.redis)
+    except NoSuchJobError:
+        return
+    status = job.get_status()
+    try:
+        if status == JobStatus.STARTED:
+            send_stop_job_command(rt.redis, job_id)
+        elif status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            job.cancel()
+    except InvalidJobOperation:
+        log.info("run %s: builder %s already finished", run_id, job_id)
+
+
+def _current(state: RunState, phase_id: str, attempt: int, status: PhaseStatus) -> bool:
+    phase = state.phases.get(phase_id)
+    return phase is not None and phase.attempt == attempt and phase.status is status

@@ -1,0 +1,24 @@
+"""The job behind every webhook delivery: route it to the handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from gidgethub import sansio
+
+from bot.handlers import router
+from bot.handlers.context import Context
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def handle_delivery(event_name: str, delivery_id: str, payload: dict[str, Any]) -> None:
+    event = sansio.Event(payload, event=event_name, delivery_id=delivery_id)
+    ctx = Context(runtime=Runtime.for_job(), delivery_id=delivery_id)
+    log.info("delivery %s: %s.%s", delivery_id, event_name, payload.get("action", ""))
+    # Handlers are coroutines because gidgethub's router awaits them; they run one at a time
+    # here, in this job, and may block.
+    asyncio.run(router.dispatch(event, ctx))
