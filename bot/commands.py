@@ -11,6 +11,8 @@ PREFIX = "/porch"
 # The prefix must stand alone: "/porchy" or "/porch-bot" is not ours.
 _COMMAND_LINE = re.compile(r"^[ \t]*/porch(?:[ \t]+(?P<rest>.*?))?[ \t]*$", re.IGNORECASE)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+# Issue templates explain commands inside HTML comments, which GitHub does not show.
+_HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,10 @@ builder, checks and limits.
 
 
 def parse_commands(body: str) -> list[Command]:
-    """Every `/porch` line of a comment body, in order; fenced code blocks are skipped."""
+    """Every `/porch` line of a comment body, in order; code blocks and HTML comments skipped."""
     commands: list[Command] = []
     in_fence = False
-    for line in body.splitlines():
+    for line in _HTML_COMMENT.sub("", body).splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
             continue

@@ -62,6 +62,8 @@ def test_commands_are_parsed(body: str, expected: list[Command]) -> None:
         "`/porch parallel`",
         "```\n/porch parallel\n```",  # an example in a code block
         "~~~sh\n/porch cancel\n~~~",
+        "<!--\n/porch parallel\n-->",  # a hidden hint in an issue template
+        "<!-- unclosed\n/porch parallel",
     ],
 )
 def test_non_commands_are_ignored(body: str) -> None:
@@ -70,6 +72,10 @@ def test_non_commands_are_ignored(body: str) -> None:
 
 def test_command_after_a_closed_code_block_counts() -> None:
     assert parse_commands("```\n/porch cancel\n```\n/porch status") == [Status()]
+
+
+def test_command_after_an_html_comment_counts() -> None:
+    assert parse_commands("<!-- /porch cancel -->\n/porch status") == [Status()]
 
 
 @pytest.mark.parametrize(
