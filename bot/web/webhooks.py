@@ -39,14 +39,14 @@ def receive() -> Response:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _text("payload too large", 413)
     delivery_id = request.headers.get("X-GitHub-Delivery", "")
-    event_name = request.headers.get("X-GitHub-Event", "")
-    if not delivery_id or not event_name or len(delivery_id) > _MAX_DELIVERY_ID:
-        return _text("missing X-GitHub-Event or X-GitHub-Delivery", 400)
     signature = request.headers.get("X-Hub-Signature-256", "")
     # gidgethub would accept the old SHA-1 `X-Hub-Signature`, or a "sha1=" value, in its place.
     if not signature.startswith("sha256="):
         log.warning("delivery %s refused: no SHA-256 signature", delivery_id, extra=_ids())
         return _text("X-Hub-Signature-256 required", 401)
+    event_name = request.headers.get("X-GitHub-Event", "")
+    if not delivery_id or not event_name or len(delivery_id) > _MAX_DELIVERY_ID:
+        return _text("missing X-GitHub-Event or X-GitHub-Delivery", 400)
 
     body = request.get_data(cache=False)
     headers = {
