@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from bot.plan.dependencies import LABEL, REFERENCE_LIST, in_range, parse_references
-from bot.plan.markdown import Document, strip_emphasis, table_cells
+from bot.plan.markdown import Document, strip_emphasis
 from bot.plan.model import Claim, ClaimKind
 from bot.plan.rules import PhaseRef, dependencies_line
 
@@ -50,23 +50,16 @@ def _units(doc: Document) -> Iterator[tuple[int, str]]:
     """Paragraphs and list items outside code, tables and headers, as (1-based line, text)."""
     start, parts = 0, list[str]()
     for index, line in enumerate([*doc.lines, ""]):
-        boundary = (
-            index >= len(doc.lines)
-            or doc.in_fence[index]
-            or not line.strip()
-            or line.lstrip().startswith("#")
-            or table_cells(line) is not None
-            or _LIST_START.match(line)
-        )
-        if boundary and parts:
+        stripped = line.strip()
+        outside = index < len(doc.lines) and not doc.in_fence[index] and bool(stripped)
+        skipped = outside and (stripped[0] in "#|")  # headers and table rows are not prose
+        if parts and (not outside or skipped or _LIST_START.match(line)):
             yield start + 1, strip_emphasis(" ".join(parts))
             parts = []
-        if index < len(doc.lines) and not doc.in_fence[index] and line.strip():
-            if line.lstrip().startswith("#") or table_cells(line) is not None:
-                continue
+        if outside and not skipped:
             if not parts:
                 start = index
-            parts.append(line.strip())
+            parts.append(stripped)
 
 
 def _sentence_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:

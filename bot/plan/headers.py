@@ -43,7 +43,8 @@ def _section_end(doc: Document, position: int, phase_indexes: set[int]) -> int:
     """A phase's section stops at the next header of its level or higher, or at the next
     phase header of any level (so `### Phase 2a` under `## Phase 2` is not read as 2's)."""
     header = doc.headers[position]
-    for other in doc.headers[position + 1 :]:  # usually stops at the very next header
+    for following in range(position + 1, len(doc.headers)):  # usually stops at the next one
+        other = doc.headers[following]
         if other.level <= header.level or other.index in phase_indexes:
             return other.index
     return len(doc.lines)

@@ -40,10 +40,10 @@ def _string_list(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def _phase_line(fence: Fence, phase_id: str, after: int) -> int:
-    """The 1-based line of the `"id": "<phase_id>"` entry, searching from body line `after`."""
+def _phase_line(fence: Fence, body_lines: list[str], phase_id: str, after: int) -> int:
+    """The 1-based line of the `"id": "<phase_id>"` entry, searching from body line `after`
+    (phases are listed in order, so the whole search stays linear in the block's size)."""
     pattern = re.compile(r'"id"\s*:\s*' + re.escape(json.dumps(phase_id)))
-    body_lines = fence.body.split("\n")
     for offset in range(after, len(body_lines)):
         if pattern.search(body_lines[offset]):
             return fence.start + 2 + offset
@@ -64,7 +64,7 @@ def _estimate(raw: dict[str, object], name: str, line: int, warnings: list[Diagn
 
 
 def _read_phase(
-    raw: object, position: int, fence: Fence, after: int
+    raw: object, position: int, fence: Fence, body_lines: list[str], after: int
 ) -> tuple[JsonPhase | None, list[Diagnostic], list[Diagnostic]]:
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -72,7 +72,7 @@ def _read_phase(
         message = f"phase {position} in the JSON block has no string id"
         return None, [Diagnostic(message, fence.start + 1)], warnings
     phase_id = raw["id"].strip()
-    line = _phase_line(fence, phase_id, after)
+    line = _phase_line(fence, body_lines, phase_id, after)
     depends_on = _string_list(raw["depends_on"]) if "depends_on" in raw else None
     if "depends_on" in raw and depends_on is None:
         errors.append(Diagnostic(f"{phase_id}: depends_on must be a list of phase ids", line))
@@ -98,8 +98,9 @@ def _read_block(fence: Fence, data: dict[str, object]) -> JsonBlock:
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
     after = 0
+    body_lines = fence.body.split("\n")
     for position, raw in enumerate(raw_phases, start=1):
-        phase, phase_errors, phase_warnings = _read_phase(raw, position, fence, after)
+        phase, phase_errors, phase_warnings = _read_phase(raw, position, fence, body_lines, after)
         errors += phase_errors
         warnings += phase_warnings
         if phase:

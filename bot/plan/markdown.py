@@ -42,9 +42,9 @@ class Document:
 
     def section_end(self, header: Header) -> int:
         """Index one past the last line under `header` (next header of the same or higher level)."""
-        for other in self.headers[bisect_right(self.header_lines, header.index) :]:
-            if other.level <= header.level:
-                return other.index
+        for following in range(bisect_right(self.header_lines, header.index), len(self.headers)):
+            if self.headers[following].level <= header.level:
+                return self.headers[following].index
         return len(self.lines)
 
 
@@ -141,6 +141,9 @@ def tables(doc: Document) -> list[Table]:
     return found
 
 
+_EMPHASIS = re.compile(r"\*+|`+|(?<!\w)_+|_+(?!\w)")
+
+
 def strip_emphasis(text: str) -> str:
     """Drop bold/italic markers and backticks, which authors sprinkle inside declarations."""
-    return re.sub(r"\*+|`+|(?<!\w)_+|_+(?!\w)", "", text)
+    return _EMPHASIS.sub("", text)

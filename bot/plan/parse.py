@@ -95,11 +95,12 @@ def _choose_block(
 
 
 def _drafts(doc: Document, warnings: list[Diagnostic], errors: list[Diagnostic]) -> list[_Draft]:
-    block = _choose_block(phase_blocks(doc), header_phases(doc), warnings)
+    headers = header_phases(doc)
+    block = _choose_block(phase_blocks(doc), headers, warnings)
     if block is None or not block.phases:
         if block is not None:
             errors += block.errors
-        return _from_headers(header_phases(doc))
+        return _from_headers(headers)
     errors += block.errors
     warnings += block.warnings
     return _from_json(block, header_phases(doc, merge_same_level=True), warnings)
