@@ -84,17 +84,23 @@ def _phase_lines(plan: Plan) -> list[str]:
 
 
 def _schedule_lines(analysis: PlanAnalysis) -> list[str]:
-    unit = "min" if analysis.estimated else "phase-lengths (no estimate_minutes given)"
     speedup = (
         analysis.serial_minutes / analysis.parallel_minutes if analysis.parallel_minutes else 1
     )
     serial, parallel = _minutes(analysis.serial_minutes), _minutes(analysis.parallel_minutes)
+    if analysis.estimated:
+        makespan = f"serial {serial} min, parallel {parallel} min ({speedup:.2f}× faster)"
+    else:
+        makespan = (
+            f"serial {serial}, parallel {parallel} ({speedup:.2f}× faster; "
+            "no estimate_minutes given, so every phase counts 1)"
+        )
     lines = ["", "Waves:"]
     lines += [f"  {n}. {', '.join(wave)}" for n, wave in enumerate(analysis.waves, start=1)]
     lines += [
         "",
         f"Critical path: {' → '.join(analysis.critical_path)}",
-        f"Makespan: serial {serial}, parallel {parallel} {unit} ({speedup:.2f}× faster)",
+        f"Makespan: {makespan}",
         f"Widest wave: {analysis.widest_wave} phases",
     ]
     if analysis.predicted_conflicts:

@@ -113,3 +113,19 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "binary data" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_headers_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(EXAMPLES / "headers.md"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["depends_on"] for p in data["phases"]] == [
+        [],
+        ["phase_1"],
+        ["phase_1"],
+        ["phase_2", "phase_3"],
+        ["phase_1", "phase_2", "phase_3", "phase_4"],
+    ]
+    assert data["predicted_conflicts"] == [
+        {"phases": ["phase_2", "phase_3"], "paths": ["app/models.py"]}
+    ]
+    assert [w["line"] for w in data["warnings"]] == [41]

@@ -62,7 +62,7 @@ def test_text_summary() -> None:
     assert "after phase_2, phase_3  [json]" in text
     assert "  2. phase_2, phase_3" in text
     assert "Critical path: phase_1 → phase_2 → phase_4" in text
-    assert "serial 40, parallel 30 min (1.33× faster)" in text
+    assert "Makespan: serial 40 min, parallel 30 min (1.33× faster)" in text
     assert "phase_2 and phase_3: app/api.py ~ app/*.py" in text
 
 
