@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
@@ -90,7 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help and --version exit through argparse
         return done.code if isinstance(done.code, int) else EXIT_OK
     handler: Handler = args.handler
-    return handler(args, sys.stdout, sys.stderr, sys.stdin.buffer)
+    try:
+        status = handler(args, sys.stdout, sys.stderr, sys.stdin.buffer)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`| head`); point stdout at devnull so the interpreter's
+        # final flush does not fail again, as the Python signal docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

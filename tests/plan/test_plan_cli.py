@@ -129,3 +129,16 @@ def test_the_headers_example(capsys: pytest.CaptureFixture[str]) -> None:
         {"phases": ["phase_2", "phase_3"], "paths": ["app/models.py"]}
     ]
     assert [w["line"] for w in data["warnings"]] == [41]
+
+
+def test_a_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
+    # Far more output than a pipe buffers, so the writer meets the closed pipe for certain.
+    path = tmp_path / "big.md"
+    path.write_text(json_plan({str(n): [] for n in range(1, 3001)}))
+    command = [sys.executable, "-m", "bot.cli", "plan", str(path), "--format", "json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # like `| head -0`: nobody reads the output
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 0
+    assert "Traceback" not in stderr
