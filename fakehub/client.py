@@ -22,6 +22,9 @@ class FakeHubControl:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
 
+    def close(self) -> None:
+        self.session.close()
+
     def _call(self, method: str, path: str, json: Any = None, **params: Any) -> Any:
         response = self.session.request(
             method,

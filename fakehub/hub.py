@@ -68,7 +68,8 @@ class Hub:
         if repo is not None:
             payload["repository"] = self.repo_json(repo)
         payload["sender"] = render.user(self.urls, sender)
-        payload["installation"] = self.installation_ref()
+        # The `installation` event carries the full installation; the others a reference.
+        payload.setdefault("installation", self.installation_ref())
         self.webhooks.send(event, payload)
 
     # -- credentials ------------------------------------------------------------------------

@@ -12,16 +12,16 @@ from werkzeug.wrappers import Request, Response
 
 @dataclass(frozen=True)
 class Received:
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names, as gidgethub's `Event.from_http` expects
     body: bytes
 
     @property
     def event(self) -> str:
-        return self.headers.get("X-Github-Event", "")
+        return self.headers.get("x-github-event", "")
 
     @property
     def guid(self) -> str:
-        return self.headers.get("X-Github-Delivery", "")
+        return self.headers.get("x-github-delivery", "")
 
 
 class WebhookReceiver:
@@ -31,6 +31,9 @@ class WebhookReceiver:
         self.status = status
         self.received: list[Received] = []
         self._cond = threading.Condition()
+        # Cleared by `hold()`: deliveries then wait, as if the App's server were slow.
+        self._open = threading.Event()
+        self._open.set()
         self._server: BaseWSGIServer = make_server(host, 0, self._app, threaded=True)
         self.url = f"http://{host}:{self._server.server_port}/webhooks/github"
         self._thread = threading.Thread(
@@ -39,7 +42,8 @@ class WebhookReceiver:
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        item = Received(dict(request.headers.items()), request.get_data())
+        item = Received({k.lower(): v for k, v in request.headers.items()}, request.get_data())
+        self._open.wait(timeout=30)
         with self._cond:
             self.received.append(item)
             self._cond.notify_all()
@@ -52,11 +56,19 @@ class WebhookReceiver:
                 raise TimeoutError(f"{len(self.received)} of {count} webhooks arrived")
             return list(self.received)
 
+    def hold(self) -> None:
+        """Make deliveries wait for `release()` before they are answered."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def start(self) -> WebhookReceiver:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._open.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -497,7 +497,8 @@ def check_run(urls: Urls, repo: Repo, run: CheckRun, app: JSON, pulls: list[JSON
         "id": run.id,
         "node_id": node_id("CheckRun", run.id),
         "head_sha": run.head_sha,
-        "external_id": run.external_id,
+        # GitHub answers "" for a run created without one.
+        "external_id": run.external_id or "",
         "url": api,
         "html_url": f"{urls.repo_web(repo)}/runs/{run.id}",
         # Without one from the App, GitHub points at the App's homepage.

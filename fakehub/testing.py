@@ -65,7 +65,10 @@ class RunningFakeHub:
 
     def integration(self) -> GithubIntegration:
         return GithubIntegration(
-            base_url=self.api_url, auth=github.Auth.AppAuth(self.app_id, self.private_key)
+            base_url=self.api_url,
+            auth=github.Auth.AppAuth(self.app_id, self.private_key),
+            seconds_between_requests=0,
+            seconds_between_writes=0,
         )
 
     def clone_url(self, full_name: str, token: str | None = None) -> str:
@@ -106,6 +109,7 @@ class RunningFakeHub:
         return self.hub.write_credentials()
 
     def stop(self) -> None:
+        self.control.close()
         self.server.stop()
 
 

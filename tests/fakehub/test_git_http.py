@@ -1,0 +1,112 @@
+"""Real git over HTTP with token auth; the merges API against `git merge`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from github import GithubException
+from github.Repository import Repository
+
+from fakehub.testing import RunningFakeHub, commit_file, git
+
+
+def test_clone_commit_push_and_open_pull(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    assert (clone / "README.md").read_text() == "# app\n"
+    git("checkout", "--quiet", "-b", "porch/1-plan/phase_1", cwd=clone)
+    sha = commit_file(clone, "src/data.py", "DATA = {}\n", "Phase 1: data layer")
+    git("push", "--quiet", "origin", "porch/1-plan/phase_1", cwd=clone)
+    assert repo.get_branch("porch/1-plan/phase_1").commit.sha == sha
+    pull = repo.create_pull(
+        title="Phase 1", body="", head="porch/1-plan/phase_1", base="main", draft=True
+    )
+    assert [f.filename for f in pull.get_files()] == ["src/data.py"]
+    fakehub.flush()
+    pushes = [d.payload for d in fakehub.deliveries if d.event == "push"]
+    assert pushes[-1]["ref"] == "refs/heads/porch/1-plan/phase_1"
+    assert pushes[-1]["after"] == sha and pushes[-1]["created"]
+    assert pushes[-1]["head_commit"]["added"] == ["src/data.py"]
+
+
+def test_push_to_pull_head_sends_synchronize(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    git("checkout", "--quiet", "-b", "phase", cwd=clone)
+    before = commit_file(clone, "a.txt", "1\n", "one")
+    git("push", "--quiet", "origin", "phase", cwd=clone)
+    pull = repo.create_pull(title="p", body="", head="phase", base="main")
+    after = commit_file(clone, "a.txt", "2\n", "two")
+    git("push", "--quiet", "origin", "phase", cwd=clone)
+    fakehub.flush()
+    sync = [d.payload for d in fakehub.deliveries if d.action == "synchronize"]
+    assert [(s["number"], s["before"], s["after"]) for s in sync] == [(pull.number, before, after)]
+    assert repo.get_pull(pull.number).head.sha == after
+
+
+def test_partial_clone(fakehub: RunningFakeHub, repo_name: str, tmp_path: Path) -> None:
+    url = fakehub.clone_url(repo_name, fakehub.installation_token())
+    git("clone", "--quiet", "--filter=blob:none", url, str(tmp_path / "partial"))
+    assert (tmp_path / "partial" / "src" / "app.py").is_file()
+
+
+@pytest.mark.parametrize("which", ["wrong", "expired", "none"])
+def test_push_with_bad_token_is_refused(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path, which: str
+) -> None:
+    git("checkout", "--quiet", "-b", "sneaky", cwd=clone)
+    commit_file(clone, "x.txt", "x\n", "x")
+    if which == "expired":
+        token = fakehub.installation_token()
+        fakehub.control.advance_clock(3601)
+        url = fakehub.clone_url("octo/app", token)
+    elif which == "wrong":
+        url = fakehub.clone_url("octo/app", "ghs_not-a-token")
+    else:
+        url = fakehub.clone_url("octo/app")
+    pushed = git("push", url, "sneaky", cwd=clone, check=False)
+    assert pushed.returncode != 0
+    assert [r.status for r in fakehub.requests if r.area == "git"][-1] == 401
+    fresh = fakehub.github().get_repo("octo/app")  # the old token may have expired too
+    assert "sneaky" not in {b.name for b in fresh.get_branches()}
+
+
+def _branches_that_touch(clone: Path, left: dict[str, str], right: dict[str, str]) -> None:
+    git("checkout", "--quiet", "-b", "left", "origin/main", cwd=clone)
+    for path, text in left.items():
+        commit_file(clone, path, text, f"left: {path}")
+    git("checkout", "--quiet", "-b", "right", "origin/main", cwd=clone)
+    for path, text in right.items():
+        commit_file(clone, path, text, f"right: {path}")
+    git("push", "--quiet", "origin", "left", "right", cwd=clone)
+
+
+def test_merges_api_equals_git_merge(repo: Repository, clone: Path) -> None:
+    _branches_that_touch(clone, {"api.py": "routes\n"}, {"ui.py": "components\n"})
+    repo.create_git_ref("refs/heads/integration", repo.get_branch("left").commit.sha)
+    merged = repo.merge("integration", "right", "Merge right into integration")
+    assert merged is not None
+    assert len(merged.parents) == 2
+    git("checkout", "--quiet", "-b", "local", "origin/left", cwd=clone)
+    git("merge", "--quiet", "--no-edit", "origin/right", cwd=clone)
+    local_tree = git("rev-parse", "HEAD^{tree}", cwd=clone).stdout.strip()
+    assert merged.commit.tree.sha == local_tree
+    assert repo.get_branch("integration").commit.sha == merged.sha
+    assert repo.merge("integration", "right") is None  # 204: nothing left to merge
+
+
+def test_conflicting_merge_is_409_and_changes_nothing(repo: Repository, clone: Path) -> None:
+    _branches_that_touch(clone, {"README.md": "left\n"}, {"README.md": "right\n"})
+    before = {b.name: b.commit.sha for b in repo.get_branches()}
+    with pytest.raises(GithubException) as raised:
+        repo.merge("left", "right")
+    assert raised.value.status == 409
+    assert raised.value.data["message"] == "Merge conflict"
+    assert {b.name: b.commit.sha for b in repo.get_branches()} == before
+
+
+def test_merge_of_missing_branch_is_404(repo: Repository) -> None:
+    with pytest.raises(GithubException) as raised:
+        repo.merge("main", "no-such-branch")
+    assert raised.value.status == 404

@@ -1,0 +1,103 @@
+"""REST through PyGithub: pull requests, files, review requests, reviews, merging a pull."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from github import GithubException
+from github.Repository import Repository
+
+from fakehub.testing import RunningFakeHub, commit_file, git
+
+
+def push_branch(clone: Path, branch: str, path: str, text: str, base: str = "main") -> str:
+    git("checkout", "--quiet", "-B", branch, f"origin/{base}", cwd=clone)
+    sha = commit_file(clone, path, text, f"{branch}: {path}")
+    git("push", "--quiet", "origin", branch, cwd=clone)
+    return sha
+
+
+def test_open_draft_pull_and_read_it_back(repo: Repository, clone: Path) -> None:
+    head = push_branch(clone, "phase-1", "src/data.py", "DATA = 1\n")
+    pull = repo.create_pull(
+        title="Phase 1", body="plan section", head="phase-1", base="main", draft=True
+    )
+    assert pull.draft and pull.state == "open"
+    assert pull.head.ref == "phase-1" and pull.head.sha == head
+    assert pull.base.ref == "main"
+    got = repo.get_pull(pull.number)
+    assert got.mergeable is True
+    assert (got.commits, got.changed_files, got.additions) == (1, 1, 1)
+    assert [f.filename for f in got.get_files()] == ["src/data.py"]
+    assert [c.sha for c in got.get_commits()] == [head]
+
+
+def test_list_pulls_by_head_base_and_state(repo: Repository, clone: Path) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    push_branch(clone, "phase-2", "b.txt", "b\n", base="phase-1")
+    one = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    two = repo.create_pull(title="2", body="", head="phase-2", base="phase-1")
+    assert [p.number for p in repo.get_pulls(head="octo:phase-2")] == [two.number]
+    assert [p.number for p in repo.get_pulls(base="main")] == [one.number]
+    assert [p.number for p in repo.get_pulls(state="all")] == [two.number, one.number]
+    two.edit(state="closed")
+    assert [p.number for p in repo.get_pulls(state="closed")] == [two.number]
+    assert [p.number for p in repo.get_pulls(head="octo:phase-2", state="open")] == []
+
+
+def test_duplicate_pull_and_empty_pull_are_422(repo: Repository, clone: Path) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    repo.create_pull(title="1", body="", head="phase-1", base="main")
+    with pytest.raises(GithubException) as raised:
+        repo.create_pull(title="again", body="", head="phase-1", base="main")
+    assert raised.value.status == 422
+    assert "already exists" in raised.value.data["errors"][0]["message"]
+    repo.create_git_ref("refs/heads/empty", repo.get_branch("main").commit.sha)
+    with pytest.raises(GithubException) as raised:
+        repo.create_pull(title="empty", body="", head="empty", base="main")
+    assert raised.value.status == 422
+
+
+def test_update_pull(repo: Repository, clone: Path) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    pull.edit(title="Phase 1: data", body="new body")
+    got = repo.get_pull(pull.number)
+    assert (got.title, got.body) == ("Phase 1: data", "new body")
+
+
+def test_review_requests_and_reviews(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    pull.create_review_request(reviewers=["alice"])
+    users, _teams = pull.get_review_requests()
+    assert [u.login for u in users] == ["alice"]
+
+    fakehub.control.review("octo/app", pull.number, "alice", "REQUEST_CHANGES", "use a dict")
+    pull.create_review(body="automated consultant: fine", event="COMMENT")
+    reviews = list(pull.get_reviews())
+    assert [(r.user.login, r.state) for r in reviews] == [
+        ("alice", "CHANGES_REQUESTED"),
+        (fakehub.bot_login, "COMMENTED"),
+    ]
+    assert list(pull.get_review_requests()[0]) == []  # alice's review answered the request
+    fakehub.control.review("octo/app", pull.number, "alice", "APPROVE")
+    assert [r.state for r in pull.get_reviews()][-1] == "APPROVED"
+
+
+def test_merge_pull(fakehub: RunningFakeHub, repo: Repository, clone: Path) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main", draft=True)
+    with pytest.raises(GithubException) as raised:
+        pull.merge()
+    assert raised.value.status == 405  # still a draft
+    fakehub.control.ready_for_review("octo/app", pull.number, "alice")
+    status = repo.get_pull(pull.number).merge(merge_method="merge")
+    assert status.merged
+    merged = repo.get_pull(pull.number)
+    assert merged.merged and merged.state == "closed"
+    assert merged.merge_commit_sha == repo.get_branch("main").commit.sha
+    assert repo.get_contents("a.txt", ref="main").decoded_content == b"a\n"  # type: ignore[union-attr]
