@@ -55,6 +55,7 @@ class TreeEntry:
     type: str  # blob or tree
     sha: str
     size: int
+    mode: str = "100644"
 
 
 class GitRepo:
@@ -220,12 +221,13 @@ class GitRepo:
             return None
         return _parse_ls_tree(text.rstrip("\x00"))
 
-    def list_tree(self, commit: str, path: str) -> list[TreeEntry]:
+    def list_tree(self, commit: str, path: str, recursive: bool = False) -> list[TreeEntry]:
         spec = f"{commit}:{path}" if path else f"{commit}^{{tree}}"
-        text = self.out("ls-tree", "-l", "-z", spec)
+        flags = ["-r", "-t"] if recursive else []
+        text = self.out("ls-tree", "-l", "-z", *flags, spec)
         entries = [_parse_ls_tree(item) for item in text.split("\x00") if item]
         prefix = f"{path}/" if path else ""
-        return [TreeEntry(prefix + e.path, e.type, e.sha, e.size) for e in entries]
+        return [TreeEntry(prefix + e.path, e.type, e.sha, e.size, e.mode) for e in entries]
 
     def blob(self, sha: str) -> bytes:
         return self.run("cat-file", "blob", sha).stdout
@@ -261,8 +263,8 @@ class GitRepo:
 
 def _parse_ls_tree(item: str) -> TreeEntry:
     meta, path = item.split("\t", 1)
-    _mode, type_, sha, size = meta.split(None, 3)
-    return TreeEntry(path, type_, sha, int(size) if size.strip() != "-" else 0)
+    mode, type_, sha, size = meta.split(None, 3)
+    return TreeEntry(path, type_, sha, int(size) if size.strip() != "-" else 0, mode)
 
 
 def _parse_numstat(text: str) -> dict[str, tuple[int, int]]:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from fakehub import refs, render
 from fakehub.errors import ApiError, not_found, validation
-from fakehub.gitrepo import GitRepo
+from fakehub.gitrepo import GitRepo, Person
 from fakehub.routes.common import (
     body,
     caller,
@@ -112,6 +112,64 @@ def get_git_commit(owner: str, name: str, sha: str) -> Response:
     if git.object_type(sha) != "commit":
         raise not_found()
     return json_response(render.git_commit(hub().urls, repo, git.commit(sha)))
+
+
+@bp.post(f"{R}/git/commits")
+def create_git_commit(owner: str, name: str) -> Response:
+    """A commit object from a tree and parents; no ref moves (as on GitHub)."""
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    data = body()
+    message, tree = data.get("message"), data.get("tree")
+    parents = data.get("parents", [])
+    if not isinstance(message, str) or not isinstance(tree, str):
+        raise validation(
+            "Commit", "message" if not isinstance(message, str) else "tree", "missing_field"
+        )
+    if git.object_type(tree) != "tree":
+        raise ApiError(422, "Tree SHA does not exist")
+    if not isinstance(parents, list) or any(git.object_type(str(p)) != "commit" for p in parents):
+        raise ApiError(422, "Parent SHA does not exist or is not a commit object")
+    user = caller()
+    author = _git_person(data.get("author"), user.login, int(hub().clock.now()))
+    sha = git.commit_tree(tree, [str(p) for p in parents], message, author)
+    return json_response(render.git_commit(hub().urls, repo, git.commit(sha)), 201)
+
+
+def _git_person(given: object, login: str, now: int) -> Person:
+    if isinstance(given, dict) and given.get("name") and given.get("email"):
+        return Person(str(given["name"]), str(given["email"]), now)
+    return Person(login, f"{login}@users.noreply.fakehub", now)
+
+
+@bp.get(f"{R}/git/trees/<sha>")
+def get_tree(owner: str, name: str, sha: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    if git.object_type(sha) not in ("tree", "commit"):
+        raise not_found()
+    api = hub().urls.repo_api(repo)
+    recursive = request.args.get("recursive") not in (None, "", "0", "false")
+    entries = git.list_tree(sha, "", recursive=recursive)
+    items = [
+        {
+            "path": e.path,
+            "mode": e.mode,
+            "type": e.type,
+            "sha": e.sha,
+            **({"size": e.size} if e.type == "blob" else {}),
+            "url": f"{api}/git/{'blobs' if e.type == 'blob' else 'trees'}/{e.sha}",
+        }
+        for e in entries
+    ]
+    tree_sha = git.out("rev-parse", f"{sha}^{{tree}}").strip()
+    data = {
+        "sha": tree_sha,
+        "url": f"{api}/git/trees/{tree_sha}",
+        "tree": items,
+        "truncated": False,
+    }
+    return json_response(data)
 
 
 @bp.get(f"{R}/compare/<path:basehead>")

@@ -101,3 +101,15 @@ def test_compare(fakehub: RunningFakeHub, repo: Repository) -> None:
     comparison = repo.compare("main", "same")
     assert comparison.status == "identical"
     assert comparison.ahead_by == 0 and comparison.behind_by == 0
+
+
+def test_create_git_commit_then_branch(repo: Repository) -> None:
+    """How a phase branch starts: an empty commit on the base, then a ref to it."""
+    parent = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    commit = repo.create_git_commit("Start phase 1", parent.tree, [parent])
+    assert commit.parents[0].sha == parent.sha
+    assert commit.tree.sha == parent.tree.sha
+    repo.create_git_ref("refs/heads/phase-1", commit.sha)
+    assert repo.get_branch("phase-1").commit.sha == commit.sha
+    tree = repo.get_git_tree(commit.sha, recursive=True)
+    assert {e.path for e in tree.tree} >= {"README.md", "src", "src/app.py"}
