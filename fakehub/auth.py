@@ -109,7 +109,7 @@ class Authenticator:
                 "'Expiration time' claim ('exp') must be a numeric value representing the future "
                 "time at which the assertion expires"
             )
-        if exp - iat > MAX_JWT_LIFETIME + CLOCK_SKEW or exp > now + MAX_JWT_LIFETIME + CLOCK_SKEW:
+        if exp > now + MAX_JWT_LIFETIME + CLOCK_SKEW:
             raise AuthError("'Expiration time' claim ('exp') is too far in the future")
         if str(claims.get("iss")) != str(self.app.app_id):
             raise AuthError("'Issuer' claim ('iss') must be an Integer")

@@ -46,7 +46,9 @@ class Hub:
         owner = self.store.user("fakehub-apps", "Organization")
         self.app = AppIdentity.generate(self.store, owner, self.clock.now())
         self.auth = Authenticator(self.store, self.app, self.clock)
-        self.webhooks = WebhookSender(self.app.webhook_secret, webhook_url, self._check_webhook)
+        self.webhooks = WebhookSender(
+            self.app.webhook_secret, webhook_url, self._check_webhook, app_id=self.app.app_id
+        )
         # git writes (merges, ref moves) per repository are serialised so refs move atomically.
         self._git_locks: dict[int, threading.Lock] = {}
 

@@ -59,8 +59,10 @@ class WebhookSender:
         url: str | None,
         check: Callable[[str, dict[str, Any]], None] | None = None,
         timeout: float = 10.0,
+        app_id: int = 0,
     ) -> None:
         self.secret = secret
+        self.app_id = app_id
         self.url = url
         self.timeout = timeout
         self._check = check
@@ -138,6 +140,7 @@ class WebhookSender:
             "X-GitHub-Delivery": delivery.guid,
             "X-GitHub-Hook-ID": "1",
             "X-GitHub-Hook-Installation-Target-Type": "integration",
+            "X-GitHub-Hook-Installation-Target-ID": str(self.app_id),
             # GitHub still sends the legacy SHA-1 signature beside the SHA-256 one.
             "X-Hub-Signature": "sha1="
             + hmac.new(self.secret.encode(), body, hashlib.sha1).hexdigest(),

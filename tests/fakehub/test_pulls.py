@@ -101,3 +101,24 @@ def test_merge_pull(fakehub: RunningFakeHub, repo: Repository, clone: Path) -> N
     assert merged.merged and merged.state == "closed"
     assert merged.merge_commit_sha == repo.get_branch("main").commit.sha
     assert repo.get_contents("a.txt", ref="main").decoded_content == b"a\n"  # type: ignore[union-attr]
+
+
+def test_concurrent_creates_of_the_same_pull_make_one(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    """Two workers racing to open the same phase PR: one wins, the other gets 422."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+
+    def attempt(_: int) -> int:
+        client = fakehub.github().get_repo("octo/app")
+        try:
+            return client.create_pull(title="1", body="", head="phase-1", base="main").number
+        except GithubException as exc:
+            return -exc.status
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = sorted(pool.map(attempt, range(4)))
+    assert results.count(-422) == 3 and results[-1] > 0
+    assert [p.number for p in repo.get_pulls(state="all")] == [results[-1]]

@@ -106,3 +106,54 @@ def test_installation_event(
     (installed,) = _parse(fakehub, webhook_receiver, 1)
     assert installed.event == "installation"
     assert installed.data["installation"]["id"] == fakehub.installation_id
+
+
+def test_every_pull_request_action_fits_githubs_payloads(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    """Each action once; the conformance check at teardown judges the payloads."""
+    parent = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    start = repo.create_git_commit("start", parent.tree, [parent])
+    repo.create_git_ref("refs/heads/phase", start.sha)
+    pull = repo.create_pull(title="p", body="", head="phase", base="main", draft=True)
+    fakehub.control.ready_for_review("octo/app", pull.number, "alice")
+    pull.create_review_request(reviewers=["alice"])
+    pull.delete_review_request(reviewers=["alice"])
+    pull.edit(title="p2")
+    pull.edit(state="closed")
+    pull.edit(state="open")
+    fakehub.control.review("octo/app", pull.number, "alice", "APPROVE")
+    fakehub.control.merge_pull("octo/app", pull.number, "alice")
+    fakehub.flush()
+    actions = [d.action for d in fakehub.deliveries if d.event == "pull_request"]
+    assert actions == [
+        "opened",
+        "ready_for_review",
+        "review_requested",
+        "review_request_removed",
+        "edited",
+        "closed",
+        "reopened",
+        "closed",
+    ]
+    closed = [d.payload for d in fakehub.deliveries if d.action == "closed"][-1]
+    assert closed["pull_request"]["merged"] is True
+
+
+def test_issue_and_comment_actions_fit_githubs_payloads(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    issue = repo.create_issue("plan", labels=["porch"])
+    issue.edit(body="new body")
+    comment = issue.create_comment("hello")
+    comment.delete()
+    issue.edit(state="closed")
+    fakehub.flush()
+    seen = [(d.event, d.action) for d in fakehub.deliveries]
+    assert seen == [
+        ("issues", "opened"),
+        ("issues", "edited"),
+        ("issue_comment", "created"),
+        ("issue_comment", "deleted"),
+        ("issues", "closed"),
+    ]
