@@ -1,4 +1,4 @@
-"""The `porch-parallel` command line: one subcommand per job (`plan` today)."""
+"""The `porch-parallel` command line: one subcommand per job (plan, serve, worker, demo)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
+from bot.cli_processes import add_commands as add_process_commands
 from bot.plan.graph import analyse
 from bot.plan.model import Diagnostic
 from bot.plan.parse import MAX_PLAN_BYTES, parse_plan_bytes
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("path", metavar="PATH|-", help="plan markdown file, or - for stdin")
     plan.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
     plan.set_defaults(handler=run_plan)
+    add_process_commands(commands)
     return parser
 
 

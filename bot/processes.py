@@ -25,7 +25,7 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """gunicorn with its configuration from us instead of its own command line."""
 
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
@@ -63,6 +63,12 @@ def serve(settings: Settings, workers: int = 2, threads: int = 8) -> None:
 def work(settings: Settings, burst: bool = False, name: str | None = None) -> bool:
     """An RQ worker on the events and builders queues; scale out by starting more."""
     configure_logging(settings)
+    # RQ forks a work horse per job: importing the jobs' modules once here, before the fork,
+    # spares every job the second or so of importing PyGithub, pydantic and networkx.
+    import workers.builders
+    import workers.effects
+    import workers.intake  # noqa: F401
+
     connection = connect(settings)
     worker = Worker(worker_queues(connection), connection=connection, name=name)
     log.info("worker %s on Redis %s (pid %s)", worker.name, settings.redis_display, os.getpid())

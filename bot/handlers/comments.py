@@ -112,9 +112,11 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         return
     plan = parse_plan(found.text)
     analysis = analyse(plan)
-    errors = [*plan.errors, *analysis.errors]
-    if errors or not plan.phases:
-        _answer_once(ctx, repo, comment, "plan", messages.invalid_plan(found.source, errors))
+    if not analysis.valid:
+        # The analysis lists the plan's own errors (no phases, bad JSON) before the graph's.
+        _answer_once(
+            ctx, repo, comment, "plan", messages.invalid_plan(found.source, analysis.errors)
+        )
         return
 
     now = ctx.runtime.clock()

@@ -33,7 +33,7 @@ from fakehub.testing import RunningFakeHub
 
 REPO = "octo/board"
 MAINTAINER = "maria"
-BUILDER = Path(__file__).resolve().parent.parent / "builders" / "scripted_builder.py"
+BUILDER = Path(__file__).resolve().parents[2] / "examples" / "scripted_builder.py"
 
 
 def porch_config(command: str | None = None, **extra: Any) -> str:

@@ -1,0 +1,86 @@
+"""The `serve`, `worker` and `demo` subcommands of `porch-parallel`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from bot.errors import SettingsError
+
+
+def add_commands(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the webhook endpoint (gunicorn)",
+        description="Serve POST /webhooks/github and /healthz. Settings come from the "
+        "environment (see the README); Redis from REDIS_URL, else an embedded server.",
+    )
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker process")
+    serve.set_defaults(handler=run_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run an RQ worker on the events and builders queues",
+        description="Process webhook deliveries, orchestration effects and builders. Start "
+        "as many as you like, on as many machines as share the Redis.",
+    )
+    worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
+    worker.set_defaults(handler=run_worker)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a whole plan offline: local GitHub, Redis, web and workers",
+        description="Start everything on this machine, run the plan with a scripted builder "
+        "and narrate the run.",
+    )
+    demo.add_argument(
+        "plan", nargs="?", type=Path, default=None, help="plan file (default: examples/diamond.md)"
+    )
+    demo.add_argument(
+        "--builder-seconds", type=float, default=2.0, help="how long each scripted builder works"
+    )
+    demo.add_argument("--workers", type=int, default=2, help="worker processes to start")
+    demo.set_defaults(handler=run_demo)
+
+
+def _settings(err: TextIO) -> Any:
+    from bot.settings import Settings
+
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as error:
+        print(f"porch-parallel: {error}", file=err)
+        return None
+
+
+def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    settings = _settings(err)
+    if settings is None:
+        return 2
+    from bot.processes import serve
+
+    serve(settings, workers=args.workers, threads=args.threads)
+    return 0
+
+
+def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    settings = _settings(err)
+    if settings is None:
+        return 2
+    from bot.processes import work
+
+    return 0 if work(settings, burst=args.burst, name=args.name) else 1
+
+
+def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    from bot.demo import main
+
+    if args.plan is not None and not args.plan.is_file():
+        print(f"porch-parallel demo: no such plan file: {args.plan}", file=sys.stderr)
+        return 2
+    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers)

@@ -1,0 +1,163 @@
+"""`porch-parallel demo`: a whole run of a plan, offline, on real processes.
+
+Starts the local stack (embedded Redis, the local GitHub, the web app and workers), creates a
+repository whose `.github/porch.yml` runs the scripted builder, opens an issue holding the
+plan, comments `/porch parallel` as a maintainer, and narrates the run until it ends.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import redis
+
+from bot.core import render
+from bot.core.state import RunState
+from bot.localstack import LocalStack
+from bot.plan.graph import analyse
+from bot.plan.parse import parse_plan
+from bot.store import RunStore
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SAMPLE_PLAN = EXAMPLES / "diamond.md"
+SCRIPTED_BUILDER = EXAMPLES / "scripted_builder.py"
+REPO = "demo/task-board"
+MAINTAINER = "maria"
+
+
+@dataclass
+class RunResult:
+    state: RunState
+    issue_number: int
+    wall_seconds: float
+    # phase id -> (builder start, builder end), epoch seconds, from the builders themselves
+    timeline: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def builder_makespan(self) -> float:
+        if not self.timeline:
+            return 0.0
+        starts, ends = zip(*self.timeline.values(), strict=True)
+        return max(ends) - min(starts)
+
+
+def builder_config(root: Path, sleep: float, fail: str = "") -> str:
+    command = (
+        f"SCRIPTED_BUILDER_SLEEP={sleep} SCRIPTED_BUILDER_FAIL={shlex.quote(fail)} "
+        f"SCRIPTED_BUILDER_TIMELINE={shlex.quote(str(root / 'timeline.txt'))} "
+        f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPTED_BUILDER))}"
+    )
+    return f"builder:\n  command: {command}\n  timeout_minutes: 5\n  retries: 0\n"
+
+
+def run_plan(
+    stack: LocalStack,
+    plan_text: str,
+    *,
+    builder_sleep: float = 2.0,
+    fail: str = "",
+    timeout: float = 300.0,
+    say: Callable[[str], None] = lambda line: None,
+) -> RunResult:
+    """Drive one run of `plan_text` through the stack and wait for it to finish."""
+    control = stack.control
+    control.create_repo(
+        REPO,
+        files={
+            "README.md": "# Task board\n",
+            ".github/porch.yml": builder_config(stack.root, builder_sleep, fail),
+        },
+    )
+    control.add_collaborator(REPO, MAINTAINER, "write")
+    issue = control.open_issue(REPO, MAINTAINER, "Task board", plan_text)["number"]
+    say(f"{MAINTAINER} comments `/porch parallel` on {REPO}#{issue}")
+    started = time.time()
+    control.comment(REPO, issue, MAINTAINER, "/porch parallel")
+    state = _watch(stack, issue, timeout, say)
+    return RunResult(state, issue, time.time() - started, _timeline(stack.root / "timeline.txt"))
+
+
+def _watch(stack: LocalStack, issue: int, timeout: float, say: Callable[[str], None]) -> RunState:
+    store = RunStore(redis.Redis.from_url(stack.redis_url))
+    seen: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = next(
+            (s for s in map(store.load, store.run_ids()) if s and s.issue_number == issue), None
+        )
+        if state is not None:
+            for phase in state.phases.values():
+                if seen.get(phase.phase_id) != phase.status.value:
+                    seen[phase.phase_id] = phase.status.value
+                    pr = f" (PR #{phase.pr_number})" if phase.pr_number else ""
+                    say(f"{phase.phase_id:<10} {phase.status.value}{pr}")
+            if state.status.finished:
+                return state
+        time.sleep(0.1)
+    raise TimeoutError(f"the run did not finish within {timeout:.0f}s; logs: {stack.logs}")
+
+
+def _timeline(path: Path) -> dict[str, tuple[float, float]]:
+    starts: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
+    if not path.exists():
+        return spans
+    for line in path.read_text().splitlines():
+        kind, phase, at = line.split()
+        if kind == "start":
+            starts[phase] = float(at)
+        elif phase in starts:
+            spans[phase] = (starts[phase], float(at))
+    return spans
+
+
+def report(result: RunResult, plan_text: str, out: TextIO) -> None:
+    analysis = analyse(parse_plan(plan_text))
+    state = result.state
+    durations = {p: end - start for p, (start, end) in result.timeline.items()}
+    serial = sum(durations.values())
+    critical = sum(durations.get(p, 0.0) for p in analysis.critical_path)
+    print(f"\nThe run ended {state.status.value} in {result.wall_seconds:.1f}s.", file=out)
+    print(f"Waves: {' -> '.join('+'.join(w) for w in analysis.waves)}", file=out)
+    print(
+        f"Builders: {result.builder_makespan:.1f}s from the first start to the last end; "
+        f"{critical:.1f}s along the critical path ({' -> '.join(analysis.critical_path)}); "
+        f"{serial:.1f}s one after another.",
+        file=out,
+    )
+    print("\nDraft PRs, each targeting the branch its phase started from:", file=out)
+    for phase in state.phases.values():
+        print(
+            f"  #{phase.pr_number} {phase.phase_id}: {phase.branch} -> {phase.base_branch}",
+            file=out,
+        )
+    print("\nThe status comment on the issue:\n", file=out)
+    print(render.status_comment(state), file=out)
+
+
+def main(plan_path: Path | None = None, builder_sleep: float = 2.0, workers: int = 2) -> int:
+    path = plan_path or SAMPLE_PLAN
+    plan_text = path.read_text()
+    with (
+        tempfile.TemporaryDirectory(prefix="porch-demo-") as tmp,
+        LocalStack(Path(tmp), workers=workers) as stack,
+    ):
+        print(
+            f"Local GitHub, Redis, the web app and {workers} workers are up; running {path}.",
+            flush=True,
+        )
+        result = run_plan(
+            stack,
+            plan_text,
+            builder_sleep=builder_sleep,
+            say=lambda line: print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True),
+        )
+        report(result, plan_text, sys.stdout)
+    return 0 if result.state.status.value == "done" else 1
