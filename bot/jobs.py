@@ -24,7 +24,6 @@ SHORT_JOB_TIMEOUT = 300
 BUILDER_JOB_MARGIN = 30 * 60
 
 
-
 @dataclass(frozen=True)
 class JobSpec:
     """How one effect becomes one RQ job."""

@@ -13,7 +13,7 @@ from fakehub.auth import AuthError
 from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
 from fakehub.hub import Hub
-from fakehub.routes import apps, checks, control, git_http, gitdata, issues, pulls, repos
+from fakehub.routes import apps, checks, control, git_http, issues, pulls, repos
 from fakehub.routes.common import API_PREFIX, hub, json_response
 
 RATE_LIMIT = 5000
@@ -25,7 +25,7 @@ def create_app(the_hub: Hub) -> Flask:
     app.extensions["fakehub"] = the_hub
     # The stand-in answers like GitHub: JSON errors, never Flask's HTML pages.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    for blueprint in (repos.bp, gitdata.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
+    for blueprint in (repos.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_fakehub")
     app.register_blueprint(git_http.bp)
