@@ -11,6 +11,8 @@ from functools import lru_cache
 from bot.plan.model import Phase
 
 _WILDCARD = re.compile(r"[*?\[{]")
+_MAX_DEPTH = 32
+_MAX_STARS = 6
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,10 @@ def overlaps(a: str, b: str) -> bool:
     if not a_glob and not b_glob:
         # A path may name a directory: "src" holds "src/a.py".
         return a == b or b.startswith(a + "/") or a.startswith(b + "/")
-    if a_glob and not b_glob:
+    # Each `*` is a `.*`-like group: many of them backtrack badly, so fall back to prefixes.
+    if a_glob and not b_glob and a.count("*") <= _MAX_STARS:
         return bool(_glob_regex(a).match(b))
-    if b_glob and not a_glob:
+    if b_glob and not a_glob and b.count("*") <= _MAX_STARS:
         return bool(_glob_regex(b).match(a))
     prefix_a, prefix_b = _literal_prefix(a), _literal_prefix(b)
     return prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a)
@@ -90,7 +93,8 @@ def _candidate_pairs(phases: Sequence[Phase]) -> set[tuple[int, int]]:
         candidates |= _pairs(indexes)
     for index, phase in enumerate(phases):
         for path in phase.touches:
-            parts = path.split("/")
+            # Real paths are a few directories deep; the cap keeps a pathological one linear.
+            parts = path.split("/", _MAX_DEPTH)
             for depth in range(1, len(parts)):
                 for other in by_path.get("/".join(parts[:depth]), ()):
                     candidates |= _pairs([index, other]) if other != index else set()

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-_HEADER = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_HEADER = re.compile(r" {0,3}(#{1,6})(?:[ \t](.*))?")
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 
 
@@ -85,6 +85,16 @@ def _scan_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     return in_fence, fences
 
 
+def _header_text(text: str) -> str:
+    """Header text without the optional closing run of #s. Done by hand: a regex for it
+    backtracks quadratically on long lines of spaces and tabs."""
+    text = text.strip()
+    closing = text.rstrip("#")
+    if closing != text and (not closing or closing[-1] in " \t"):
+        text = closing.rstrip()
+    return text
+
+
 def scan(text: str) -> Document:
     lines = split_lines(text)
     in_fence, fences = _scan_fences(lines)
@@ -92,9 +102,9 @@ def scan(text: str) -> Document:
     for index, line in enumerate(lines):
         if in_fence[index] or not line.startswith(("#", " ")):
             continue
-        match = _HEADER.match(line)
+        match = _HEADER.fullmatch(line)
         if match:
-            headers.append(Header(index, len(match.group(1)), match.group(2)))
+            headers.append(Header(index, len(match.group(1)), _header_text(match.group(2) or "")))
     header_lines = tuple(header.index for header in headers)
     return Document(tuple(lines), tuple(in_fence), tuple(fences), tuple(headers), header_lines)
 

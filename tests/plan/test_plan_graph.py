@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from plan_writers import json_plan
 
@@ -188,3 +190,23 @@ def test_prose_and_maps_that_contradict_the_serial_order_warn(prose: str, fragme
 def test_prose_and_maps_that_agree_stay_quiet(prose: str) -> None:
     text = f"### Phase 1: A\n### Phase 2: B\n### Phase 3: C\n\n## Notes\n\n{prose}\n"
     assert analyse(parse_plan(text)).warnings == ()
+
+
+PATHOLOGICAL = {
+    "header of spaces and tabs": "## a" + " \t" * 20_000 + "x",
+    "header of hashes": "## " + "# " * 20_000 + "x",
+    "long dependency list": "### Phase 1: A\n**Dependencies**: " + "Phase 1 and " * 5_000,
+    "unclosed parentheses": "### Phase 1: A\n**Dependencies**: " + "(" * 50_000,
+    "deep path": "### Phase 1: A\n**Files**: `" + "a/" * 30_000 + "`\n### Phase 2: B\n"
+    "**Dependencies**: None\n**Files**: `a/**/a/**/a/**/a/**/a/**/a/**/a/**/b`\n",
+    "deeply nested JSON": '```json\n{"phases": ' + "[" * 100_000 + "\n```\n",
+    "many fences": "```\n" * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_input_stays_fast(name: str) -> None:
+    start = time.perf_counter()
+    analyse(parse_plan(PATHOLOGICAL[name]))
+    # Generous for a shared machine; the quadratic versions of these took minutes.
+    assert time.perf_counter() - start < 3
