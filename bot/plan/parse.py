@@ -43,14 +43,16 @@ def _match(block: JsonBlock, headers: list[HeaderPhase]) -> dict[int, HeaderPhas
     prefix, and document order when the counts agree."""
     by_label = {header.label.lower(): header for header in headers}
     matched: dict[int, HeaderPhase] = {}
+    taken: set[int] = set()  # header line indexes already matched
     for position, phase in enumerate(block.phases):
         for alias in (phase.id, _json_label(phase)):
             header = by_label.get((alias or "").lower())
-            if header is not None and header not in matched.values():
+            if header is not None and header.index not in taken:
                 matched[position] = header
+                taken.add(header.index)
                 break
     if len(block.phases) == len(headers):
-        free = iter(h for h in headers if h not in matched.values())
+        free = iter(h for h in headers if h.index not in taken)
         for position in range(len(block.phases)):
             if position not in matched:
                 matched[position] = next(free)
@@ -68,8 +70,9 @@ def _from_json(
         line = header.index + 1 if header else phase.line
         title = phase.title or (header.title if header else "")
         drafts.append(_Draft(phase.id, label, title, line, header, phase))
+    taken = {header.index for header in matched.values()}
     for header in headers:
-        if header not in matched.values():
+        if header.index not in taken:
             message = f"header Phase {header.label} matches no phase of the JSON block; ignored"
             warnings.append(Diagnostic(message, header.index + 1))
     return drafts
@@ -114,11 +117,17 @@ def _overview(doc: Document) -> str:
     return ""
 
 
+def _json_declared(draft: _Draft) -> Declared | None:
+    """R1: the JSON `depends_on`, when the phase has one."""
+    json = draft.json
+    if json is None or json.depends_on is None:
+        return None
+    return Declared(json.depends_on, DependencySource.JSON, json.line)
+
+
 def _build(doc: Document, draft: _Draft, declared: Declared) -> Phase:
     ranges = draft.header.ranges() if draft.header else []
     json = draft.json
-    if json is not None and json.depends_on is not None:
-        declared = Declared(json.depends_on, DependencySource.JSON, json.line)
     if json is not None and json.touches is not None:
         touches = json.touches
     else:
@@ -155,7 +164,7 @@ def parse_plan(text: str) -> Plan:
     drafts = _drafts(doc, warnings, errors)
     refs = [_phase_ref(draft) for draft in drafts]
     resolver = Resolver(refs)
-    declared = declare(doc, refs, resolver)
+    declared = declare(doc, refs, resolver, [_json_declared(draft) for draft in drafts])
     phases = tuple(_build(doc, d, dec) for d, dec in zip(drafts, declared, strict=True))
     claims = find_claims(doc, refs)
     return Plan(

@@ -152,11 +152,18 @@ class Resolver:
                 self.warnings.append(Diagnostic(message, line))
 
 
-def declare(doc: Document, phases: Sequence[PhaseRef], resolver: Resolver) -> list[Declared]:
-    """R2, R3 and R4 for every phase (R1, the JSON `depends_on`, is applied by the caller)."""
+def declare(
+    doc: Document,
+    phases: Sequence[PhaseRef],
+    resolver: Resolver,
+    explicit: Sequence[Declared | None],
+) -> list[Declared]:
+    """Each phase's dependencies: `explicit` (R1, from the JSON block) where given, else R2,
+    R3 or R4. Phases with R1 are not read further, so their prose cannot raise errors."""
     table_rows = dependency_table_rows(tables(doc))
     return [
-        _declare_one(doc, phases, position, table_rows, resolver) for position in range(len(phases))
+        given or _declare_one(doc, phases, position, table_rows, resolver)
+        for position, given in enumerate(explicit)
     ]
 
 

@@ -321,3 +321,17 @@ def test_touches_in_json_win_over_sections() -> None:
     text = '```json\n{"phases": [{"id": "p1", "touches": ["src/*.py"]}]}\n```\n'
     plan = parse_plan(text + "### Phase 1: A\n**File**: `other.py`\n")
     assert plan.phase("p1").touches == ("src/*.py",)
+
+
+def test_with_r1_the_dependencies_line_is_not_read_at_all() -> None:
+    plan = _plan(
+        """\
+        ```json
+        {"phases": [{"id": "phase_1", "depends_on": []}]}
+        ```
+        ### Phase 1: A
+        **Dependencies**: Phase 9 (merged)
+        """
+    )
+    assert (plan.errors, plan.warnings) == ((), ())
+    assert plan.phases[0].depends_on == ()
