@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -13,8 +14,10 @@ from fakehub.auth import AuthError
 from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
 from fakehub.hub import Hub
-from fakehub.routes import apps, checks, control, git_http, issues, pulls, repos
+from fakehub.routes import apps, checks, contents, control, git_http, issues, pulls, repos
 from fakehub.routes.common import API_PREFIX, hub, json_response
+
+log = logging.getLogger(__name__)
 
 RATE_LIMIT = 5000
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -25,7 +28,7 @@ def create_app(the_hub: Hub) -> Flask:
     app.extensions["fakehub"] = the_hub
     # The stand-in answers like GitHub: JSON errors, never Flask's HTML pages.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    for blueprint in (repos.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
+    for blueprint in (repos.bp, contents.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_fakehub")
     app.register_blueprint(git_http.bp)
@@ -56,6 +59,8 @@ def _rest_path() -> str:
 
 def _unknown(rest: str = "") -> Response:
     g.unexpected = True
+    # Loud on purpose: a call the stand-in does not know is a call GitHub may answer otherwise.
+    log.warning("unexpected call: %s %s", request.method, request.path)
     return json_response(
         {
             "message": "Not Found",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,21 @@ class GitRepo:
         sha = self.commit_tree(tree, [], message, author)
         self.update_ref(f"refs/heads/{branch}", sha)
         return sha
+
+    def commit_file(
+        self, parent: str, path: str, content: bytes, message: str, author: Person
+    ) -> str:
+        """A commit on `parent` with `path` set to `content` (nothing else changed)."""
+        blob = self.run("hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
+        index = self.path / f"fakehub-{os.getpid()}-{threading.get_ident()}.index"
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            self.run("read-tree", parent, env=env)
+            self.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            tree = self.out("write-tree", env=env).strip()
+        finally:
+            index.unlink(missing_ok=True)
+        return self.commit_tree(tree, [parent], message, author)
 
     # -- refs -------------------------------------------------------------------------------
 

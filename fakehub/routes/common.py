@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 
 from fakehub.auth import Kind, Principal
 from fakehub.errors import ApiError, not_found
+from fakehub.gitrepo import GitRepo
 from fakehub.hub import Hub
 from fakehub.store import Repo, User
 
@@ -51,6 +52,15 @@ def get_repo(owner: str, name: str) -> Repo:
         raise not_found()
     caller()
     return found
+
+
+def resolve_ref(repo: Repo, git: GitRepo, ref: str | None) -> tuple[str, str]:
+    """(ref name, commit) for a branch, tag or sha; the default branch when none is given."""
+    name = ref or repo.default_branch
+    sha = git.resolve(name)
+    if sha is None:
+        raise ApiError(404, f"No commit found for the ref {name}")
+    return name, sha
 
 
 def body() -> dict[str, Any]:

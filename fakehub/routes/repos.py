@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from fakehub import refs, render
 from fakehub.errors import ApiError, not_found, validation
-from fakehub.gitrepo import GitRepo, Person
+from fakehub.gitrepo import Person
 from fakehub.routes.common import (
     body,
     caller,
@@ -15,6 +15,7 @@ from fakehub.routes.common import (
     json_response,
     no_content,
     paginate,
+    resolve_ref,
 )
 from fakehub.store import Repo
 
@@ -25,39 +26,6 @@ R = "/repos/<owner>/<name>"
 @bp.get(R)
 def get_repository(owner: str, name: str) -> Response:
     return json_response(hub().repo_json(get_repo(owner, name), full=True))
-
-
-def _resolve(repo: Repo, git: GitRepo, ref: str | None) -> tuple[str, str]:
-    """(ref name, commit) for a branch, tag or sha; the default branch when none is given."""
-    name = ref or repo.default_branch
-    sha = git.resolve(name)
-    if sha is None:
-        raise ApiError(404, f"No commit found for the ref {name}")
-    return name, sha
-
-
-# -- contents -------------------------------------------------------------------------------
-
-
-@bp.get(f"{R}/contents", strict_slashes=False)
-def get_root_contents(owner: str, name: str) -> Response:
-    return get_contents(owner, name, "")
-
-
-@bp.get(f"{R}/contents/<path:path>")
-def get_contents(owner: str, name: str, path: str) -> Response:
-    repo = get_repo(owner, name)
-    git = hub().git(repo)
-    ref_name, sha = _resolve(repo, git, request.args.get("ref"))
-    path = path.strip("/")
-    entry = git.entry(sha, path)
-    if entry is None:
-        raise not_found()
-    urls = hub().urls
-    if entry.type == "blob":
-        return json_response(render.file_content(urls, repo, git, ref_name, entry))
-    listing = [render.content(urls, repo, git, ref_name, e) for e in git.list_tree(sha, path)]
-    return json_response(listing)
 
 
 # -- branches and commits -------------------------------------------------------------------
@@ -88,7 +56,7 @@ def get_branch(owner: str, name: str, branch: str) -> Response:
 def list_commits(owner: str, name: str) -> Response:
     repo = get_repo(owner, name)
     git = hub().git(repo)
-    _, sha = _resolve(repo, git, request.args.get("sha"))
+    _, sha = resolve_ref(repo, git, request.args.get("sha"))
     urls = hub().urls
     return paginate([render.commit(urls, repo, git.commit(s)) for s in git.log(sha)])
 

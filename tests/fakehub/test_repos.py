@@ -113,3 +113,32 @@ def test_create_git_commit_then_branch(repo: Repository) -> None:
     assert repo.get_branch("phase-1").commit.sha == commit.sha
     tree = repo.get_git_tree(commit.sha, recursive=True)
     assert {e.path for e in tree.tree} >= {"README.md", "src", "src/app.py"}
+
+
+def test_create_and_update_a_file(fakehub: RunningFakeHub, repo: Repository) -> None:
+    created = repo.create_file(
+        ".github/porch.yml", "add config", "max_parallel: 2\n", branch="main"
+    )
+    assert created["content"].path == ".github/porch.yml"
+    got = repo.get_contents(".github/porch.yml", ref="main")
+    assert not isinstance(got, list)
+    assert got.decoded_content == b"max_parallel: 2\n"
+    updated = repo.update_file(got.path, "tune", "max_parallel: 3\n", got.sha, branch="main")
+    assert repo.get_branch("main").commit.sha == updated["commit"].sha
+    fakehub.flush()
+    assert [d.payload["ref"] for d in fakehub.deliveries if d.event == "push"] == [
+        "refs/heads/main",
+        "refs/heads/main",
+    ]
+
+
+# GitHub describes this 409 as oneOf(basic-error, repository-rule-violation-error); any error
+# body fits both, so a strict oneOf check can never pass it.
+@pytest.mark.fakehub_allow_violations
+def test_update_with_a_stale_blob_sha_is_409(repo: Repository) -> None:
+    got = repo.get_contents("README.md", ref="main")
+    assert not isinstance(got, list)
+    repo.update_file(got.path, "first", "one\n", got.sha, branch="main")
+    with pytest.raises(GithubException) as raised:
+        repo.update_file(got.path, "stale", "two\n", got.sha, branch="main")
+    assert raised.value.status == 409
