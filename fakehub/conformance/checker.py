@@ -9,9 +9,11 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from fakehub.conformance import rest, webhooks
+from fakehub.conformance.allowances import REQUEST_ALTERNATIVES
 from fakehub.conformance.documents import Document, load
 from fakehub.conformance.routes import Match, Route, build_routes, match
 from fakehub.conformance.schemas import (
+    FORMATS,
     RequestValidator,
     ResponseValidator,
     WebhookValidator,
@@ -87,7 +89,15 @@ class OpenAPIConformance:
         if declared.schema_pointer is None:
             return []
         validator = self._validator(RequestValidator, self._rest, declared.schema_pointer)
-        return problems(validator, body, where)
+        broken = problems(validator, body, where)
+        alternative = REQUEST_ALTERNATIVES.get((route.method, route.template))
+        if (
+            broken
+            and alternative is not None
+            and self._alternative(route, alternative).is_valid(body)
+        ):
+            return []
+        return broken
 
     def check_response(self, method: str, path: str, status: int, body: object) -> list[str]:
         found, unknown = self._match(method, path)
@@ -146,6 +156,14 @@ class OpenAPIConformance:
                 self._matches.clear()
             self._matches[key] = cached
         return cached
+
+    def _alternative(self, route: Route, schema: dict[str, Any]) -> Validator:
+        key = ("alternative", route.method, route.template)
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = RequestValidator(schema, format_checker=FORMATS)
+            self._validators[key] = validator
+        return validator
 
     def _validator(
         self,

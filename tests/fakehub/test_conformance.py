@@ -331,6 +331,11 @@ GOOD_REQUESTS = [
         },
     ),
     ("GET", "/repos/octo/hello/pulls/12", None),
+    # Label bodies the description allows in prose only (fakehub/conformance/allowances.py).
+    ("POST", "/repos/octo/hello/issues/3/labels", {"labels": ["porch"]}),
+    ("POST", "/repos/octo/hello/issues/3/labels", ["porch"]),
+    ("PUT", "/repos/octo/hello/issues/3/labels", []),
+    ("PUT", "/repos/octo/hello/issues/3/labels", "porch"),
 ]
 
 
