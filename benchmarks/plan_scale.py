@@ -59,6 +59,13 @@ def json_plan(size: int, seed: int = 1) -> str:
     return "# Plan\n\n```json\n" + json.dumps({"phases": phases}, indent=1) + "\n```\n"
 
 
+def mixed_plan(size: int, seed: int = 1) -> str:
+    """The common real shape: a JSON block of ids and titles, Dependencies lines in headers."""
+    phases = [{"id": f"phase_{n}", "title": f"Step {n}"} for n in range(1, size + 1)]
+    block = "```json\n" + json.dumps({"phases": phases}, indent=1) + "\n```\n\n"
+    return block + headers_plan(size, seed)
+
+
 def _best(action: Callable[[], object]) -> float:
     timings = []
     for _ in range(REPEATS):
@@ -84,7 +91,8 @@ def main(argv: list[str]) -> int:
     print(f"{'format':<8} {'phases':>7} " + " ".join(f"{c:>9}" for c in columns), end="")
     print(f" {'waves':>6} {'conflicts':>9}")
     slowest = 0.0
-    for writer_name, writer in (("headers", headers_plan), ("json", json_plan)):
+    writers = (("headers", headers_plan), ("json", json_plan), ("mixed", mixed_plan))
+    for writer_name, writer in writers:
         for size in sizes:
             parse_s, schedule_s, waves, conflicts = measure(size, writer)
             total = parse_s + schedule_s

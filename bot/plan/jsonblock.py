@@ -40,14 +40,22 @@ def _string_list(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def _phase_line(fence: Fence, body_lines: list[str], phase_id: str, after: int) -> int:
-    """The 1-based line of the `"id": "<phase_id>"` entry, searching from body line `after`
-    (phases are listed in order, so the whole search stays linear in the block's size)."""
-    pattern = re.compile(r'"id"\s*:\s*' + re.escape(json.dumps(phase_id)))
-    for offset in range(after, len(body_lines)):
-        if pattern.search(body_lines[offset]):
-            return fence.start + 2 + offset
-    return fence.start + 1
+_ID_ENTRY = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _id_lines(fence: Fence) -> dict[str, list[int]]:
+    """Every `"id": "..."` in the block -> the 1-based lines it appears on, in order.
+    One pass over the block, whatever its layout (one phase per line, or all on one)."""
+    found: dict[str, list[int]] = {}
+    for offset, text in enumerate(fence.body.split("\n")):
+        for match in _ID_ENTRY.finditer(text):
+            try:
+                value = json.loads(match.group(1))
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, str):
+                found.setdefault(value.strip(), []).append(fence.start + 2 + offset)
+    return found
 
 
 def _estimate(raw: dict[str, object], name: str, line: int, warnings: list[Diagnostic]):
@@ -64,7 +72,7 @@ def _estimate(raw: dict[str, object], name: str, line: int, warnings: list[Diagn
 
 
 def _read_phase(
-    raw: object, position: int, fence: Fence, body_lines: list[str], after: int
+    raw: object, position: int, fence: Fence, id_lines: dict[str, list[int]]
 ) -> tuple[JsonPhase | None, list[Diagnostic], list[Diagnostic]]:
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
@@ -72,7 +80,9 @@ def _read_phase(
         message = f"phase {position} in the JSON block has no string id"
         return None, [Diagnostic(message, fence.start + 1)], warnings
     phase_id = raw["id"].strip()
-    line = _phase_line(fence, body_lines, phase_id, after)
+    # A repeated id takes the next of its lines, so duplicates point at different lines.
+    lines = id_lines.get(phase_id) or [fence.start + 1]
+    line = lines.pop(0) if len(lines) > 1 else lines[0]
     depends_on = _string_list(raw["depends_on"]) if "depends_on" in raw else None
     if "depends_on" in raw and depends_on is None:
         errors.append(Diagnostic(f"{phase_id}: depends_on must be a list of phase ids", line))
@@ -97,15 +107,13 @@ def _read_block(fence: Fence, data: dict[str, object]) -> JsonBlock:
     phases: list[JsonPhase] = []
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
-    after = 0
-    body_lines = fence.body.split("\n")
+    id_lines = _id_lines(fence)
     for position, raw in enumerate(raw_phases, start=1):
-        phase, phase_errors, phase_warnings = _read_phase(raw, position, fence, body_lines, after)
+        phase, phase_errors, phase_warnings = _read_phase(raw, position, fence, id_lines)
         errors += phase_errors
         warnings += phase_warnings
         if phase:
             phases.append(phase)
-            after = max(after, phase.line - fence.start - 2)
     return JsonBlock(fence.start + 1, tuple(phases), tuple(errors), tuple(warnings))
 
 

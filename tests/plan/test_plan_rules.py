@@ -335,3 +335,10 @@ def test_with_r1_the_dependencies_line_is_not_read_at_all() -> None:
     )
     assert (plan.errors, plan.warnings) == ((), ())
     assert plan.phases[0].depends_on == ()
+
+
+def test_json_phase_lines_for_any_layout_and_duplicates() -> None:
+    one_line = '```json\n{"phases": [{"id": "a"}, {"id": "b"}]}\n```\n'
+    assert [p.line for p in parse_plan(one_line).phases] == [2, 2]
+    spread = '```json\n{"phases": [\n {"id": "a"},\n {"id": "a"},\n {"id": "b"}\n]}\n```\n'
+    assert [p.line for p in parse_plan(spread).phases] == [3, 4, 5]
