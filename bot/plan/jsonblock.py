@@ -58,17 +58,23 @@ def _id_lines(fence: Fence) -> dict[str, list[int]]:
     return found
 
 
-def _estimate(raw: dict[str, object], name: str, line: int, warnings: list[Diagnostic]):
+def _estimate(
+    raw: dict[str, object], name: str, line: int, warnings: list[Diagnostic]
+) -> float | None:
     value = raw.get("estimate_minutes")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        minutes = float(value) if isinstance(value, int | float) else math.nan
+    except OverflowError:  # an integer too large for a float
+        minutes = math.inf
+    if isinstance(value, bool) or not math.isfinite(minutes):
         warnings.append(Diagnostic(f"{name}: estimate_minutes must be a number; ignored", line))
         return None
-    if value < 0:
+    if minutes < 0:
         warnings.append(Diagnostic(f"{name}: estimate_minutes is negative; ignored", line))
         return None
-    return float(value)
+    return minutes
 
 
 def _read_phase(
@@ -117,39 +123,32 @@ def _read_block(fence: Fence, data: dict[str, object]) -> JsonBlock:
     return JsonBlock(fence.start + 1, tuple(phases), tuple(errors), tuple(warnings))
 
 
-def _parse_error(fence: Fence, error: json.JSONDecodeError) -> JsonBlock:
-    line = fence.start + 1 + error.lineno
-    message = f"the phases JSON block does not parse: {error.msg} (column {error.colno})"
+def _parse_error(fence: Fence, error: ValueError | RecursionError) -> JsonBlock:
+    if isinstance(error, json.JSONDecodeError):
+        line = fence.start + 1 + error.lineno
+        reason = f"{error.msg} (column {error.colno})"
+    else:  # nested too deeply, or an integer too long to convert
+        line, reason = fence.start + 1, str(error) or type(error).__name__
+    message = f"the phases JSON block does not parse: {reason}"
     return JsonBlock(fence.start + 1, (), (Diagnostic(message, line),))
+
+
+def _is_candidate(fence: Fence) -> bool:
+    return fence.info.split(" ")[0].lower() in _JSON_INFO and '"phases"' in fence.body
 
 
 def phase_blocks(doc: Document) -> list[JsonBlock]:
     """Candidate phase blocks in document order. A block that fails to parse is returned only
     when it is clearly meant as the plan's block, and then it ends the list."""
     blocks: list[JsonBlock] = []
-    for fence in doc.fences:
-        if fence.info.split(" ")[0].lower() not in _JSON_INFO or '"phases"' not in fence.body:
-            continue
+    for fence in filter(_is_candidate, doc.fences):
         try:
             data = json.loads(fence.body)
-        except json.JSONDecodeError as error:
+        except (ValueError, RecursionError) as error:
             if _LOOKS_LIKE_PLAN_BLOCK.match(fence.body):
                 blocks.append(_parse_error(fence, error))
                 break
             continue
-        except RecursionError:
-            blocks.append(
-                JsonBlock(
-                    fence.start + 1,
-                    (),
-                    (
-                        Diagnostic(
-                            "JSON nested too deeply",
-                        ),
-                    ),
-                )
-            )
-            break
         if isinstance(data, dict) and isinstance(data.get("phases"), list):
             blocks.append(_read_block(fence, data))
     return blocks

@@ -342,3 +342,22 @@ def test_json_phase_lines_for_any_layout_and_duplicates() -> None:
     assert [p.line for p in parse_plan(one_line).phases] == [2, 2]
     spread = '```json\n{"phases": [\n {"id": "a"},\n {"id": "a"},\n {"id": "b"}\n]}\n```\n'
     assert [p.line for p in parse_plan(spread).phases] == [3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('{"phases": ' + "[" * 100_000, "does not parse"),
+        ('{"phases": [{"id": "a", "estimate_minutes": ' + "9" * 5_000 + "}]}", "does not parse"),
+    ],
+)
+def test_json_that_python_refuses_is_an_error_not_an_exception(body: str, fragment: str) -> None:
+    plan = parse_plan(f"```json\n{body}\n```\n")
+    assert [fragment in e.message for e in plan.errors] == [True]
+
+
+@pytest.mark.parametrize("value", ["1e999", "-5", "true", '"ten"', "10" + "0" * 400])
+def test_unusable_estimates_are_ignored_with_a_warning(value: str) -> None:
+    plan = parse_plan(f'```json\n{{"phases": [{{"id": "a", "estimate_minutes": {value}}}]}}\n```\n')
+    assert plan.phases[0].estimate_minutes is None
+    assert len(plan.warnings) == 1
