@@ -47,7 +47,8 @@ class _Labels:
 
 
 def _units(doc: Document) -> Iterator[tuple[int, str]]:
-    """Paragraphs and list items outside code, tables and headers, as (1-based line, text)."""
+    """Paragraphs and list items outside code, tables and headers, as (1-based line, text);
+    a claim found in one points at the unit's first line."""
     start, parts = 0, list[str]()
     for index, line in enumerate([*doc.lines, ""]):
         stripped = line.strip()
@@ -62,32 +63,40 @@ def _units(doc: Document) -> Iterator[tuple[int, str]]:
             parts.append(stripped)
 
 
-def _sentence_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
-    claims: list[Claim] = []
+def _parallel_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
+    """ "Phases 2 and 3 are independent", "Phase 4 can run in parallel with Phase 2",
+    "… in parallel after Phase 1" (which also says what they wait for)."""
     parallel = _PARALLEL.search(sentence)
-    if parallel and not _NEGATION.search(sentence[: parallel.start()]):
-        before, after = sentence[: parallel.start()], sentence[parallel.end() :]
-        subject = labels.ids(before)
-        with_part = re.match(r"\s*(?:of|with|from)\s+(?!each other|one another)(.*)", after)
-        if with_part:
-            others = labels.ids(_CLAUSE_END.split(with_part.group(1), maxsplit=1)[0])
-            for one in subject:
-                rest = [o for o in others if o != one]
-                if rest:
-                    claims.append(Claim(ClaimKind.PARALLEL_WITH, (one, *rest), line, sentence))
-        elif len(subject) >= 2:
-            claims.append(Claim(ClaimKind.PARALLEL, tuple(subject), line, sentence))
-        after_match = re.search(r"\bafter\s+(.*)", after)
-        if subject and after_match:
-            needed = labels.ids(_CLAUSE_END.split(after_match.group(1), maxsplit=1)[0])
-            claims += [Claim(ClaimKind.DEPENDS, (s, *needed), line, sentence) for s in subject]
+    if not parallel or _NEGATION.search(sentence[: parallel.start()]):
+        return []
+    claims: list[Claim] = []
+    subject = labels.ids(sentence[: parallel.start()])
+    after = sentence[parallel.end() :]
+    with_part = re.match(r"\s*(?:of|with|from)\s+(?!each other|one another)(.*)", after)
+    if with_part:
+        others = labels.ids(_CLAUSE_END.split(with_part.group(1), maxsplit=1)[0])
+        for one in subject:
+            rest = [other for other in others if other != one]
+            if rest:
+                claims.append(Claim(ClaimKind.PARALLEL_WITH, (one, *rest), line, sentence))
+    elif len(subject) >= 2:
+        claims.append(Claim(ClaimKind.PARALLEL, tuple(subject), line, sentence))
+    after_match = re.search(r"\bafter\s+(.*)", after)
+    if subject and after_match:
+        needed = labels.ids(_CLAUSE_END.split(after_match.group(1), maxsplit=1)[0])
+        claims += [Claim(ClaimKind.DEPENDS, (one, *needed), line, sentence) for one in subject]
+    return claims
+
+
+def _depends_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
+    """ "Phase 5 depends on Phase 1 and Phase 4", "Phase 3 needs Phase 2"."""
+    claims: list[Claim] = []
     for match in _DEPENDS.finditer(sentence):
         if _NEGATION.search(sentence[max(0, match.start() - 12) : match.start()]):
             continue
         subject = labels.ids(sentence[: match.start()].rsplit(".", 1)[-1])[-1:]
         clause = _CLAUSE_END.split(sentence[match.end() :], maxsplit=1)[0]
-        clause = re.split(r"\.\s", clause, maxsplit=1)[0]
-        needed = labels.ids(clause)
+        needed = labels.ids(re.split(r"\.\s", clause, maxsplit=1)[0])
         if subject and needed:
             claims.append(Claim(ClaimKind.DEPENDS, (subject[0], *needed), line, sentence))
     return claims
@@ -99,7 +108,8 @@ def _prose_claims(doc: Document, labels: _Labels) -> list[Claim]:
         if not REFERENCE_LIST.search(text):
             continue
         for sentence in _SENTENCE.split(text):
-            claims += _sentence_claims(sentence, line, labels)
+            claims += _parallel_claims(sentence, line, labels)
+            claims += _depends_claims(sentence, line, labels)
     return claims
 
 
