@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from fakehub.server import FakeHubServer
 
+    # Webhook failures and unexpected API calls are logged as warnings: show them.
+    logging.basicConfig(level=logging.INFO, format="fakehub %(levelname)s %(name)s: %(message)s")
     args.state.mkdir(parents=True, exist_ok=True)
     server = FakeHubServer(args.state, port=args.port, host=args.host, webhook_url=args.webhook_url)
     for spec in args.repo:

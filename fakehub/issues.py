@@ -18,8 +18,17 @@ def get_issue(repo: Repo, number: int) -> Issue:
     return found
 
 
+def _via_app(hub: Hub, user: User) -> JSON | None:
+    # What the App writes through its installation is marked as "performed via" the App.
+    return hub.app_json() if user.id == hub.app.bot.id else None
+
+
 def issue_json(hub: Hub, repo: Repo, issue: Issue) -> JSON:
-    return render.issue(hub.urls, repo, issue)
+    return render.issue(hub.urls, repo, issue, _via_app(hub, issue.user))
+
+
+def comment_json(hub: Hub, repo: Repo, comment: Comment) -> JSON:
+    return render.comment(hub.urls, repo, comment, _via_app(hub, comment.user))
 
 
 def open_issue(
@@ -104,7 +113,7 @@ def add_comment(hub: Hub, repo: Repo, issue: Issue, user: User, body: str) -> Co
         issue.updated_at = now
         hub.store.comments[comment.id] = (repo, comment)
         issue_data = issue_json(hub, repo, issue)
-        comment_data = render.comment(hub.urls, repo, comment)
+        comment_data = comment_json(hub, repo, comment)
     hub.emit("issue_comment", repo, user, action="created", issue=issue_data, comment=comment_data)
     return comment
 
@@ -125,7 +134,7 @@ def edit_comment(hub: Hub, repo: Repo, comment: Comment, user: User, body: str) 
         comment.updated_at = hub.clock.now()
         issue = repo.issues[comment.issue_number]
         issue_data = issue_json(hub, repo, issue)
-        comment_data = render.comment(hub.urls, repo, comment)
+        comment_data = comment_json(hub, repo, comment)
     hub.emit(
         "issue_comment",
         repo,
@@ -144,7 +153,7 @@ def delete_comment(hub: Hub, repo: Repo, comment: Comment, user: User) -> None:
         issue.comments.remove(comment)
         del hub.store.comments[comment.id]
         issue_data = issue_json(hub, repo, issue)
-        comment_data = render.comment(hub.urls, repo, comment)
+        comment_data = comment_json(hub, repo, comment)
     hub.emit("issue_comment", repo, user, action="deleted", issue=issue_data, comment=comment_data)
 
 

@@ -218,7 +218,8 @@ def author_association(repo: Repo, u: User) -> str:
     return "NONE"
 
 
-def issue(urls: Urls, repo: Repo, it: Issue, pull_merged_at: float | None = None) -> JSON:
+def issue(urls: Urls, repo: Repo, it: Issue, via_app: JSON | None = None) -> JSON:
+    """An issue (or a pull's issue side); `via_app` is the App that opened it, if one did."""
     api = f"{urls.repo_api(repo)}/issues/{it.number}"
     data: JSON = {
         "id": it.id,
@@ -249,7 +250,7 @@ def issue(urls: Urls, repo: Repo, it: Issue, pull_merged_at: float | None = None
         "author_association": author_association(repo, it.user),
         "reactions": reaction_rollup(f"{api}/reactions", []),
         "timeline_url": f"{api}/timeline",
-        "performed_via_github_app": None,
+        "performed_via_github_app": via_app,
     }
     if it.pull is not None:
         pull_api = f"{urls.repo_api(repo)}/pulls/{it.number}"
@@ -265,7 +266,7 @@ def issue(urls: Urls, repo: Repo, it: Issue, pull_merged_at: float | None = None
     return data
 
 
-def comment(urls: Urls, repo: Repo, c: Comment) -> JSON:
+def comment(urls: Urls, repo: Repo, c: Comment, via_app: JSON | None = None) -> JSON:
     api = f"{urls.repo_api(repo)}/issues/comments/{c.id}"
     return {
         "id": c.id,
@@ -279,7 +280,7 @@ def comment(urls: Urls, repo: Repo, c: Comment) -> JSON:
         "updated_at": iso(c.updated_at),
         "author_association": author_association(repo, c.user),
         "reactions": reaction_rollup(f"{api}/reactions", c.reactions),
-        "performed_via_github_app": None,
+        "performed_via_github_app": via_app,
     }
 
 

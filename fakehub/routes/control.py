@@ -104,7 +104,7 @@ def comment(owner: str, name: str, number: int) -> Response:
     found = issues.add_comment(
         hub(), repo, issues.get_issue(repo, number), _actor(data), str(data.get("body") or "")
     )
-    return json_response(render.comment(hub().urls, repo, found), 201)
+    return json_response(issues.comment_json(hub(), repo, found), 201)
 
 
 @bp.patch(f"{R}/issues/comments/<int:comment_id>")
@@ -115,7 +115,7 @@ def edit_comment(owner: str, name: str, comment_id: int) -> Response:
     issues.edit_comment(
         hub(), repo, found, _actor(data, found.user.login), str(data.get("body") or "")
     )
-    return json_response(render.comment(hub().urls, repo, found))
+    return json_response(issues.comment_json(hub(), repo, found))
 
 
 @bp.post(f"{R}/pulls")

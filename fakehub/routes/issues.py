@@ -79,7 +79,7 @@ def list_comments(owner: str, name: str, number: int) -> Response:
     the_hub = hub()
     with the_hub.store.lock:
         issue = issues.get_issue(repo, number)
-        items = [render.comment(the_hub.urls, repo, c) for c in issue.comments]
+        items = [issues.comment_json(the_hub, repo, c) for c in issue.comments]
     return paginate(items)
 
 
@@ -89,7 +89,7 @@ def list_repo_comments(owner: str, name: str) -> Response:
     the_hub = hub()
     with the_hub.store.lock:
         found = sorted((c for i in repo.issues.values() for c in i.comments), key=lambda c: c.id)
-        items = [render.comment(the_hub.urls, repo, c) for c in found]
+        items = [issues.comment_json(the_hub, repo, c) for c in found]
     return paginate(items)
 
 
@@ -98,14 +98,14 @@ def create_comment(owner: str, name: str, number: int) -> Response:
     repo = get_repo(owner, name)
     issue = issues.get_issue(repo, number)
     comment = issues.add_comment(hub(), repo, issue, caller(), str(body().get("body") or ""))
-    return json_response(render.comment(hub().urls, repo, comment), 201)
+    return json_response(issues.comment_json(hub(), repo, comment), 201)
 
 
 @bp.get(f"{R}/issues/comments/<int:comment_id>")
 def get_comment(owner: str, name: str, comment_id: int) -> Response:
     repo = get_repo(owner, name)
     comment = issues.get_comment(hub(), repo, comment_id)
-    return json_response(render.comment(hub().urls, repo, comment))
+    return json_response(issues.comment_json(hub(), repo, comment))
 
 
 @bp.patch(f"{R}/issues/comments/<int:comment_id>")
@@ -113,7 +113,7 @@ def update_comment(owner: str, name: str, comment_id: int) -> Response:
     repo = get_repo(owner, name)
     comment = issues.get_comment(hub(), repo, comment_id)
     issues.edit_comment(hub(), repo, comment, caller(), str(body().get("body") or ""))
-    return json_response(render.comment(hub().urls, repo, comment))
+    return json_response(issues.comment_json(hub(), repo, comment))
 
 
 @bp.delete(f"{R}/issues/comments/<int:comment_id>")

@@ -109,3 +109,14 @@ def test_people_act_through_rest_with_their_own_token(
     issue = as_bob.create_issue("from bob")
     assert issue.user.login == "bob"
     assert issue.user.type == "User"
+
+
+def test_what_the_app_writes_is_performed_via_the_app(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    comment = repo.create_issue("x").create_comment("status")
+    assert comment.performed_via_github_app is not None
+    assert comment.performed_via_github_app.id == fakehub.app_id
+    fakehub.flush()
+    (created,) = [d.payload for d in fakehub.deliveries if d.event == "issue_comment"]
+    assert created["comment"]["performed_via_github_app"]["slug"] == "porch-parallel"
