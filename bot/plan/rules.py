@@ -188,7 +188,7 @@ def _declare_one(
                 "read as not declared"
             )
             resolver.warnings.append(Diagnostic(message, found[1]))
-    row = table_rows.get(phase.label.lower())
+    row = next((table_rows[a.lower()] for a in phase.labels() if a.lower() in table_rows), None)
     if row:
         spec = parse_dependencies(row[0])
         if spec.kind is not SpecKind.UNRECOGNISED:
