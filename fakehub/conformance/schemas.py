@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import FormatChecker, ValidationError
 from jsonschema.protocols import Validator
-from jsonschema.validators import extend
+from jsonschema.validators import Draft4Validator, extend
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS30WriteValidator,
@@ -34,6 +34,7 @@ def _nullable(keyword: Keyword) -> Keyword:
 
     openapi-schema-validator applies it to `type` only, but GitHub also writes it beside an
     `enum` that lists no null (71 times), and beside `allOf`/`anyOf`/`oneOf` of a `$ref`.
+    (Webhook schemas are OpenAPI 3.1, which spells null in `type` instead.)
     """
 
     def check(
@@ -46,13 +47,23 @@ def _nullable(keyword: Keyword) -> Keyword:
     return check
 
 
-_NULLABLE_KEYWORDS = {
-    name: _nullable(OAS30ReadValidator.VALIDATORS[name])
-    for name in ("enum", "allOf", "anyOf", "oneOf")
+_PLAIN = Draft4Validator.VALIDATORS
+_REST_KEYWORDS = {
+    "enum": _nullable(_PLAIN["enum"]),
+    # JSON Schema's own combinators: `discriminator` is taken as the hint OpenAPI calls it.
+    # openapi-schema-validator enforces it, which refuses what GitHub returns: contents maps the
+    # pseudo-type "array" to the directory listing, and `user_view_type` is often absent.
+    "allOf": _nullable(_PLAIN["allOf"]),
+    "anyOf": _nullable(_PLAIN["anyOf"]),
+    # GitHub's REST `oneOf` branches overlap, e.g. a 409 as oneOf(basic-error,
+    # repository-rule-violation-error), which every error body fits both of; exclusivity could
+    # never hold, so a body must fit at least one branch. (Webhook schemas keep strict oneOf:
+    # their branches are exclusive, and GitHub's examples pass them.)
+    "oneOf": _nullable(_PLAIN["anyOf"]),
 }
 # Responses are read (writeOnly fields must not appear); requests are written (no readOnly).
-ResponseValidator = extend(OAS30ReadValidator, _NULLABLE_KEYWORDS)
-RequestValidator = extend(OAS30WriteValidator, _NULLABLE_KEYWORDS)
+ResponseValidator = extend(OAS30ReadValidator, _REST_KEYWORDS)
+RequestValidator = extend(OAS30WriteValidator, _REST_KEYWORDS)
 WebhookValidator = OAS31Validator
 
 

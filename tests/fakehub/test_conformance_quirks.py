@@ -68,6 +68,39 @@ REST = {
             "delete": operation({"204": {"description": "gone"}}),
             "parameters": [{"$ref": "#/components/parameters/widget-id"}],
         },
+        # Like contents: a discriminator naming a pseudo-type "array", and overlapping oneOf
+        # branches for a 409 (any error body fits both).
+        "/things/{name}": {
+            "get": operation(
+                {
+                    "200": json_content(
+                        {
+                            "oneOf": [
+                                {"type": "array", "items": {"$ref": "#/components/schemas/thing"}},
+                                {"$ref": "#/components/schemas/thing"},
+                            ],
+                            "discriminator": {
+                                "propertyName": "type",
+                                "mapping": {
+                                    "array": "#/components/schemas/things",
+                                    "file": "#/components/schemas/thing",
+                                },
+                            },
+                        }
+                    )
+                    | {"description": "one or many"},
+                    "409": json_content(
+                        {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/error"},
+                                {"$ref": "#/components/schemas/basic-error"},
+                            ]
+                        }
+                    )
+                    | {"description": "conflict"},
+                }
+            )
+        },
         "/widgets/search": {"get": operation({"200": {"$ref": "#/components/responses/widgets"}})},
         "/shelves/{shelf}/items/{path}": {
             "get": operation(
@@ -107,6 +140,11 @@ REST = {
             "widget": {"$ref": "#/components/schemas/widget-body"},
             "widget-body": WIDGET,
             "user": USER,
+            "thing": {
+                "type": "object",
+                "required": ["type", "name"],
+                "properties": {"type": {"type": "string"}, "name": {"type": "string"}},
+            },
             "error": {
                 "type": "object",
                 "properties": {
@@ -258,6 +296,20 @@ def test_status_ranges_and_default(checker: OpenAPIConformance) -> None:
     assert checker.check_response("PATCH", "/widgets/1", 201, widget()) == []
     assert checker.check_response("GET", "/widgets/1", 302, None) == [
         "GET /widgets/1 302: status not declared for GET /widgets/{widget_id} (200, 4XX)"
+    ]
+
+
+def test_one_of_with_a_discriminator_and_overlapping_branches(checker: OpenAPIConformance) -> None:
+    thing = {"type": "file", "name": "a"}
+    assert checker.check_response("GET", "/things/a", 200, thing) == []
+    assert checker.check_response("GET", "/things/a", 200, [thing, thing]) == []
+    assert checker.check_response("GET", "/things/a", 200, [{"type": "file"}]) == [
+        "GET /things/a 200: /0: 'name' is a required property"
+    ]
+    error = {"message": "Conflict", "documentation_url": "https://docs.example.com"}
+    assert checker.check_response("GET", "/things/a", 409, error) == []
+    assert checker.check_response("GET", "/things/a", 409, {**error, "message": 1}) == [
+        "GET /things/a 409: /message: 1 is not of type 'string'"
     ]
 
 
