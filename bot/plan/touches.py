@@ -12,6 +12,12 @@ _FILES_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(files?\b[^*]*)\*\*(.*)$", re.I
 _EXCLUDED = re.compile(r"\bnot\b|\bkeep\b|unchanged|untouched|\bno\b", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.*)$")
 _CODE = re.compile(r"`([^`\n]+)`")
+# "- [ ] New file: `src/forge.ts` — dispatcher", anywhere in a phase's section.
+_FILE_ITEM = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?\**(?:new|modif\w*|updated?|creat\w*|delet\w*|"
+    r"edit\w*|chang\w*)\s+files?\**\s*:?\**\s*`([^`\n]+)`",
+    re.IGNORECASE,
+)
 _PATH = re.compile(r"[\w.~/*?\[\]{}-]+")
 
 
@@ -90,6 +96,11 @@ def _label_blocks(doc: Document, start: int, end: int) -> list[str]:
     return paths
 
 
+def _file_items(doc: Document, start: int, end: int) -> list[str]:
+    found = (_FILE_ITEM.match(doc.lines[i]) for i in range(start, end) if not doc.in_fence[i])
+    return [path for match in found if match and (path := path_like(match.group(1)))]
+
+
 def _under_files_header(doc: Document, index: int) -> bool:
     """Whether the header at `index` sits in a section such as "## File Summary"."""
     level = next(h.level for h in doc.headers_between(index, index + 1))
@@ -109,4 +120,5 @@ def section_touches(doc: Document, ranges: list[tuple[int, int]]) -> tuple[str, 
             paths += _paths_in_block(lines)
         paths += _header_blocks(doc, start, end)
         paths += _label_blocks(doc, start, end)
+        paths += _file_items(doc, start, end)
     return tuple(dict.fromkeys(paths))

@@ -310,6 +310,11 @@ def test_a_phase_header_repeated_at_the_same_level_is_a_duplicate() -> None:
         ("#### Files\n| File | Change |\n|---|---|\n| `t.py` | new |\n", ("t.py",)),
         ("**Files NOT touched**:\n- `keep.py`\n", ()),
         ("#### Files\n- `--flag` and `{{x}}`\n- `src/**/*.ts`\n", ("src/**/*.ts",)),
+        (
+            "#### Deliverables\n- [ ] New file: `src/forge.ts` — x\n- [x] Modified file `a.py`\n",
+            ("src/forge.ts", "a.py"),
+        ),
+        ("#### Deliverables\n- [ ] Tests for `src/forge.ts`\n", ()),
     ],
 )
 def test_touches_from_files_sections(section: str, touches: tuple[str, ...]) -> None:
