@@ -205,11 +205,11 @@ def add_labels(hub: Hub, repo: Repo, issue: Issue, user: User, names: list[str])
                 added.append(label)
         issue.updated_at = hub.clock.now()
         data = issue_json(hub, repo, issue)
-    event = "pull_request" if issue.pull else "issues"
+    # Labels on pulls would send `pull_request` labeled, which the stand-in does not model.
     if issue.pull is None:
         for label in added:
             hub.emit(
-                event,
+                "issues",
                 repo,
                 user,
                 action="labeled",

@@ -418,8 +418,8 @@ def branch(urls: Urls, repo: Repo, name: str, c: CommitInfo) -> JSON:
     }
 
 
-def content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntry) -> JSON:
-    """A file (with its content) or, for a listing, an item without content."""
+def content(urls: Urls, repo: Repo, ref_name: str, entry: TreeEntry) -> JSON:
+    """A file or directory as an item of a listing (without the file's content)."""
     api = urls.repo_api(repo)
     name = entry.path.rsplit("/", 1)[-1]
     kind = "file" if entry.type == "blob" else "dir"
@@ -445,7 +445,7 @@ def content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntr
 
 
 def file_content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntry) -> JSON:
-    data = content(urls, repo, git, ref_name, entry)
+    data = content(urls, repo, ref_name, entry)
     raw = git.blob(entry.sha)
     # GitHub wraps base64 at 60 columns; clients decode it either way.
     encoded = base64.b64encode(raw).decode()

@@ -25,6 +25,8 @@ class FakeHubServer:
         webhook_url: str | None = None,
         conformance: Conformance | None = None,
     ) -> None:
+        # werkzeug logs every request at INFO; the request log already records them.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.hub = Hub(state_dir, webhook_url=webhook_url, conformance=conformance)
         self.app = create_app(self.hub)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
@@ -35,8 +37,6 @@ class FakeHubServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> FakeHubServer:
-        # werkzeug logs every request at INFO; the request log already records them.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # A short poll interval makes shutdown quick (tests start and stop one per test).
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), name="fakehub-http", daemon=True

@@ -208,6 +208,3 @@ class Store:
             if found is None or found[0] is not repo:
                 return None
             return found[1]
-
-    def issue_of_comment(self, repo: Repo, comment: Comment) -> Issue:
-        return repo.issues[comment.issue_number]

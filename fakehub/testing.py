@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from github import GithubIntegration
 from fakehub.client import FakeHubControl
 from fakehub.faults import LoggedRequest
 from fakehub.hooks import Conformance
-from fakehub.hub import Hub
+from fakehub.hub import CREDENTIALS_FILE, Hub
 from fakehub.server import FakeHubServer
 from fakehub.webhooks import Delivery
 
@@ -104,9 +103,10 @@ class RunningFakeHub:
         if not self.hub.webhooks.flush(timeout):
             raise TimeoutError("webhook deliveries still pending")
 
-    @cached_property
+    @property
     def credentials_file(self) -> Path:
-        return self.hub.write_credentials()
+        """The JSON file with the App's credentials, as `fakehub serve` writes it."""
+        return self.state_dir / CREDENTIALS_FILE
 
     def stop(self) -> None:
         self.control.close()

@@ -33,7 +33,7 @@ def get_contents(owner: str, name: str, path: str) -> Response:
     urls = hub().urls
     if entry.type == "blob":
         return json_response(render.file_content(urls, repo, git, ref_name, entry))
-    listing = [render.content(urls, repo, git, ref_name, e) for e in git.list_tree(sha, path)]
+    listing = [render.content(urls, repo, ref_name, e) for e in git.list_tree(sha, path)]
     return json_response(listing)
 
 
@@ -83,7 +83,7 @@ def put_contents(owner: str, name: str, path: str) -> Response:
     entry = git.entry(commit, path)
     assert entry is not None
     data_out = {
-        "content": render.content(hub().urls, repo, git, branch, entry),
+        "content": render.content(hub().urls, repo, branch, entry),
         "commit": render.git_commit(hub().urls, repo, git.commit(commit)),
     }
     return json_response(data_out, 200 if existing is not None else 201)
