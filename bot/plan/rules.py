@@ -159,12 +159,38 @@ def declare(
     explicit: Sequence[Declared | None],
 ) -> list[Declared]:
     """Each phase's dependencies: `explicit` (R1, from the JSON block) where given, else R2,
-    R3 or R4. Phases with R1 are not read further, so their prose cannot raise errors."""
+    R3 or R4. A phase with R1 gets no errors from its Dependencies line, only a warning when
+    the two disagree."""
     table_rows = dependency_table_rows(tables(doc))
-    return [
-        given or _declare_one(doc, phases, position, table_rows, resolver)
-        for position, given in enumerate(explicit)
-    ]
+    declared = []
+    for position, given in enumerate(explicit):
+        if given is None:
+            declared.append(_declare_one(doc, phases, position, table_rows, resolver))
+        else:
+            declared.append(given)
+            _compare_with_line(doc, phases, position, given, resolver)
+    return declared
+
+
+def _compare_with_line(
+    doc: Document, phases: Sequence[PhaseRef], position: int, given: Declared, resolver: Resolver
+) -> None:
+    """Warn when a phase's JSON depends_on and its Dependencies line say different things."""
+    phase = phases[position]
+    found = dependencies_line(doc, *phase.ranges[0]) if phase.ranges else None
+    spec = parse_dependencies(found[0]) if found else None
+    if not found or not spec or spec.kind is SpecKind.UNRECOGNISED:
+        return
+    scratch = Resolver(phases)  # its errors and warnings belong to a line that is not used
+    written = scratch.resolve(spec, position, found[1])
+    if set(written) != set(given.ids):
+        json_side = ", ".join(given.ids) or "nothing"
+        line_side = ", ".join(written) or "nothing"
+        message = (
+            f"{phase.id}: depends_on in the JSON block ({json_side}) and the Dependencies line "
+            f"({line_side}) disagree; the JSON block wins"
+        )
+        resolver.warnings.append(Diagnostic(message, found[1]))
 
 
 def _declare_one(

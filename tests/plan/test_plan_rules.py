@@ -328,7 +328,7 @@ def test_touches_in_json_win_over_sections() -> None:
     assert plan.phase("p1").touches == ("src/*.py",)
 
 
-def test_with_r1_the_dependencies_line_is_not_read_at_all() -> None:
+def test_with_r1_the_dependencies_line_raises_no_errors() -> None:
     plan = _plan(
         """\
         ```json
@@ -340,6 +340,21 @@ def test_with_r1_the_dependencies_line_is_not_read_at_all() -> None:
     )
     assert (plan.errors, plan.warnings) == ((), ())
     assert plan.phases[0].depends_on == ()
+
+
+def test_r1_and_a_disagreeing_dependencies_line_warn() -> None:
+    plan = _plan(
+        """\
+        ```json
+        {"phases": [{"id": "a", "depends_on": []}, {"id": "b", "depends_on": []}]}
+        ```
+        ### Phase 1: A
+        ### Phase 2: B
+        **Dependencies**: Phase 1
+        """
+    )
+    assert plan.phase("b").depends_on == ()
+    assert [(w.line, "disagree" in w.message) for w in plan.warnings] == [(6, True)]
 
 
 def test_json_phase_lines_for_any_layout_and_duplicates() -> None:
