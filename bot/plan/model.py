@@ -26,6 +26,9 @@ class DependencySource(StrEnum):
 
 @dataclass(frozen=True)
 class Phase:
+    """One phase: its id (the JSON id, else `phase_<label>`), the label its header uses, the
+    1-based line it starts on, and the ids of the phases it needs first."""
+
     id: str
     label: str
     title: str
@@ -57,6 +60,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Plan:
+    """Phases in document order, with what parsing found wrong (errors) or doubtful (warnings)."""
+
     phases: tuple[Phase, ...]
     overview: str = ""
     warnings: tuple[Diagnostic, ...] = ()

@@ -381,3 +381,9 @@ def test_unusable_estimates_are_ignored_with_a_warning(value: str) -> None:
     plan = parse_plan(f'```json\n{{"phases": [{{"id": "a", "estimate_minutes": {value}}}]}}\n```\n')
     assert plan.phases[0].estimate_minutes is None
     assert len(plan.warnings) == 1
+
+
+def test_overview_is_the_overview_section() -> None:
+    plan = _plan("# Plan\n\n## Overview\n\nWhat and why.\n\n## Phase 1: A\n")
+    assert plan.overview == "What and why."
+    assert parse_plan("### Phase 1: A\n").overview == ""
