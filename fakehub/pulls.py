@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakehub import render
+from fakehub import render, render_git
 from fakehub.errors import ApiError, not_found, validation
 from fakehub.gitrepo import GitError, Person
 from fakehub.hub import Hub
@@ -403,7 +403,9 @@ def pull_files(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
     head_sha = hub.head_sha(repo, issue)
     base_sha = git.ref_sha(f"refs/heads/{issue.pull.base_ref}") or head_sha
     merge_base = git.merge_base(base_sha, head_sha) or base_sha
-    return [render.diff_entry(hub.urls, repo, head_sha, c) for c in git.diff(merge_base, head_sha)]
+    return [
+        render_git.diff_entry(hub.urls, repo, head_sha, c) for c in git.diff(merge_base, head_sha)
+    ]
 
 
 def pull_commits(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
@@ -413,5 +415,5 @@ def pull_commits(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
     base_sha = git.ref_sha(f"refs/heads/{issue.pull.base_ref}") or head_sha
     merge_base = git.merge_base(base_sha, head_sha) or base_sha
     return [
-        render.commit(hub.urls, repo, git.commit(s)) for s in git.rev_list(merge_base, head_sha)
+        render_git.commit(hub.urls, repo, git.commit(s)) for s in git.rev_list(merge_base, head_sha)
     ]

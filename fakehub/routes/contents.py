@@ -7,7 +7,7 @@ import binascii
 
 from flask import Blueprint, Response, request
 
-from fakehub import refs, render
+from fakehub import refs, render_git
 from fakehub.errors import ApiError, not_found, validation
 from fakehub.gitrepo import GitError, Person
 from fakehub.routes.common import body, caller, get_repo, hub, json_response, resolve_ref
@@ -32,8 +32,8 @@ def get_contents(owner: str, name: str, path: str) -> Response:
         raise not_found()
     urls = hub().urls
     if entry.type == "blob":
-        return json_response(render.file_content(urls, repo, git, ref_name, entry))
-    listing = [render.content(urls, repo, ref_name, e) for e in git.list_tree(sha, path)]
+        return json_response(render_git.file_content(urls, repo, git, ref_name, entry))
+    listing = [render_git.content(urls, repo, ref_name, e) for e in git.list_tree(sha, path)]
     return json_response(listing)
 
 
@@ -83,7 +83,7 @@ def put_contents(owner: str, name: str, path: str) -> Response:
     entry = git.entry(commit, path)
     assert entry is not None
     data_out = {
-        "content": render.content(hub().urls, repo, branch, entry),
-        "commit": render.git_commit(hub().urls, repo, git.commit(commit)),
+        "content": render_git.content(hub().urls, repo, branch, entry),
+        "commit": render_git.git_commit(hub().urls, repo, git.commit(commit)),
     }
     return json_response(data_out, 200 if existing is not None else 201)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from fakehub import refs, render
+from fakehub import refs, render, render_git
 from fakehub.errors import ApiError, not_found, validation
 from fakehub.gitrepo import Person
 from fakehub.routes.common import (
@@ -36,7 +36,7 @@ def list_branches(owner: str, name: str) -> Response:
     repo = get_repo(owner, name)
     urls = hub().urls
     items = [
-        render.short_branch(urls, repo, ref.removeprefix("refs/heads/"), sha)
+        render_git.short_branch(urls, repo, ref.removeprefix("refs/heads/"), sha)
         for ref, sha in hub().git(repo).refs("refs/heads/")
     ]
     return paginate(items)
@@ -49,7 +49,7 @@ def get_branch(owner: str, name: str, branch: str) -> Response:
     sha = git.ref_sha(f"refs/heads/{branch}")
     if sha is None:
         raise ApiError(404, "Branch not found")
-    return json_response(render.branch(hub().urls, repo, branch, git.commit(sha)))
+    return json_response(render_git.branch(hub().urls, repo, branch, git.commit(sha)))
 
 
 @bp.get(f"{R}/commits")
@@ -58,7 +58,7 @@ def list_commits(owner: str, name: str) -> Response:
     git = hub().git(repo)
     _, sha = resolve_ref(repo, git, request.args.get("sha"))
     urls = hub().urls
-    return paginate([render.commit(urls, repo, git.commit(s)) for s in git.log(sha)])
+    return paginate([render_git.commit(urls, repo, git.commit(s)) for s in git.log(sha)])
 
 
 @bp.get(f"{R}/commits/<path:ref>")
@@ -70,7 +70,7 @@ def get_commit(owner: str, name: str, ref: str) -> Response:
         raise ApiError(422, f"No commit found for SHA: {ref}")
     info = git.commit(sha)
     files = git.diff(info.parents[0], sha) if info.parents else []
-    return json_response(render.commit(hub().urls, repo, info, files))
+    return json_response(render_git.commit(hub().urls, repo, info, files))
 
 
 @bp.get(f"{R}/git/commits/<sha>")
@@ -79,7 +79,7 @@ def get_git_commit(owner: str, name: str, sha: str) -> Response:
     git = hub().git(repo)
     if git.object_type(sha) != "commit":
         raise not_found()
-    return json_response(render.git_commit(hub().urls, repo, git.commit(sha)))
+    return json_response(render_git.git_commit(hub().urls, repo, git.commit(sha)))
 
 
 @bp.post(f"{R}/git/commits")
@@ -101,7 +101,7 @@ def create_git_commit(owner: str, name: str) -> Response:
     user = caller()
     author = _git_person(data.get("author"), user.login, int(hub().clock.now()))
     sha = git.commit_tree(tree, [str(p) for p in parents], message, author)
-    return json_response(render.git_commit(hub().urls, repo, git.commit(sha)), 201)
+    return json_response(render_git.git_commit(hub().urls, repo, git.commit(sha)), 201)
 
 
 def _git_person(given: object, login: str, now: int) -> Person:
@@ -173,14 +173,14 @@ def compare(owner: str, name: str, basehead: str) -> Response:
         "permalink_url": f"{urls.repo_web(repo)}/compare/{base_sha}...{head_sha}",
         "diff_url": f"{web}.diff",
         "patch_url": f"{web}.patch",
-        "base_commit": render.commit(urls, repo, git.commit(base_sha)),
-        "merge_base_commit": render.commit(urls, repo, git.commit(merge_base)),
+        "base_commit": render_git.commit(urls, repo, git.commit(base_sha)),
+        "merge_base_commit": render_git.commit(urls, repo, git.commit(merge_base)),
         "status": status,
         "ahead_by": len(ahead),
         "behind_by": len(behind),
         "total_commits": len(ahead),
-        "commits": [render.commit(urls, repo, git.commit(s)) for s in ahead[:250]],
-        "files": [render.diff_entry(urls, repo, head_sha, c) for c in changes],
+        "commits": [render_git.commit(urls, repo, git.commit(s)) for s in ahead[:250]],
+        "files": [render_git.diff_entry(urls, repo, head_sha, c) for c in changes],
     }
     return json_response(data)
 
@@ -198,14 +198,14 @@ def merge(owner: str, name: str) -> Response:
     git = hub().git(repo)
     info = git.commit(merged)
     files = git.diff(info.parents[0], merged)
-    return json_response(render.commit(hub().urls, repo, info, files), 201)
+    return json_response(render_git.commit(hub().urls, repo, info, files), 201)
 
 
 # -- git refs -------------------------------------------------------------------------------
 
 
 def _ref_json(repo: Repo, ref: str, sha: str) -> dict[str, object]:
-    return render.ref(hub().urls, repo, ref, sha)
+    return render_git.ref(hub().urls, repo, ref, sha)
 
 
 @bp.get(f"{R}/git/ref/<path:ref>")
