@@ -54,6 +54,9 @@ class OpenAPIConformance:
     Every method returns short problem strings naming method, path, status and the JSON pointer
     of the failing field; an empty list means the body fits GitHub's description. `body` is the
     decoded JSON, or None when there is no body.
+
+    Safe to share between the server's threads: the caches are plain dicts whose worst race is
+    compiling one validator twice, and compiled validators hold no state between calls.
     """
 
     def __init__(self, rest_spec: Path, webhook_spec: Path) -> None:
