@@ -21,10 +21,10 @@ def _matches(repo: Repo, issue: Issue) -> bool:
     if state != "all" and issue.state != state:
         return False
     head = request.args.get("head")
-    if head:
-        # GitHub filters by "owner:branch"; a bare branch name matches nothing there.
+    if head and ":" in head:
+        # Without "owner:" GitHub silently ignores the filter and lists every pull: so does this.
         owner, _, branch = head.partition(":")
-        if not branch or owner.lower() != repo.owner.login.lower() or branch != pull.head_ref:
+        if owner.lower() != repo.owner.login.lower() or branch != pull.head_ref:
             return False
     base = request.args.get("base")
     return not (base and base != pull.base_ref)

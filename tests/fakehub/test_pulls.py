@@ -39,6 +39,8 @@ def test_list_pulls_by_head_base_and_state(repo: Repository, clone: Path) -> Non
     one = repo.create_pull(title="1", body="", head="phase-1", base="main")
     two = repo.create_pull(title="2", body="", head="phase-2", base="phase-1")
     assert [p.number for p in repo.get_pulls(head="octo:phase-2")] == [two.number]
+    # As on GitHub, a head without its owner is ignored: every open pull comes back.
+    assert [p.number for p in repo.get_pulls(head="phase-2")] == [two.number, one.number]
     assert [p.number for p in repo.get_pulls(base="main")] == [one.number]
     assert [p.number for p in repo.get_pulls(state="all")] == [two.number, one.number]
     two.edit(state="closed")
