@@ -69,6 +69,11 @@ class OpenAPIConformance:
         self._validators: dict[tuple[str, ...], Validator] = {}
         self._matches: dict[tuple[str, str], tuple[Match | None, list[str]]] = {}
 
+    @property
+    def description(self) -> Document:
+        """The parsed REST description, for tests that read its examples."""
+        return self._rest
+
     # -- REST --------------------------------------------------------------------------------
 
     def operation(self, method: str, path: str) -> str | None:
