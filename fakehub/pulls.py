@@ -376,8 +376,9 @@ def merge_pull(
         pull.merge_commit_sha, pull.head_sha = merged, head_sha
         set_state(hub, issue, user, "closed")
         issue.updated_at = now
-    refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
+    # GitHub sends `pull_request` closed before the `push` of the base.
     _emit(hub, repo, issue, user, "closed")
+    refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
     return merged
 
 
@@ -395,6 +396,35 @@ def head_moved(hub: Hub, repo: Repo, user: User, branch: str, before: str, after
             issue.updated_at = hub.clock.now()
     for issue in affected:
         _emit(hub, repo, issue, user, "synchronize", before=before, after=after)
+
+
+def base_moved(hub: Hub, repo: Repo, user: User, branch: str, after: str) -> None:
+    """A base branch now holding a pull's head: GitHub marks that pull merged."""
+    git = hub.git(repo)
+    with hub.store.lock:
+        candidates = [
+            i
+            for i in repo.issues.values()
+            if i.pull and i.state == "open" and i.pull.base_ref == branch
+        ]
+    merged: list[Issue] = []
+    for issue in candidates:
+        head = hub.head_sha(repo, issue)
+        if head != after and not git.is_ancestor(head, after):
+            continue
+        with hub.store.lock:
+            pull = issue.pull
+            assert pull is not None
+            if pull.merged or issue.state != "open":
+                continue
+            now = hub.clock.now()
+            pull.merged, pull.merged_at, pull.merged_by = True, now, user
+            pull.merge_commit_sha, pull.head_sha = after, head
+            set_state(hub, issue, user, "closed")
+            issue.updated_at = now
+        merged.append(issue)
+    for issue in merged:
+        _emit(hub, repo, issue, user, "closed")
 
 
 def pull_files(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:

@@ -116,7 +116,9 @@ def refs_moved(hub: Hub, repo: Repo, user: User, moves: dict[str, tuple[str, str
             pusher={"name": user.login, "email": f"{user.login}@users.noreply.fakehub"},
         )
         if ref.startswith("refs/heads/") and not deleted:
-            pulls.head_moved(hub, repo, user, ref.removeprefix("refs/heads/"), before, after)
+            branch = ref.removeprefix("refs/heads/")
+            pulls.head_moved(hub, repo, user, branch, before, after)
+            pulls.base_moved(hub, repo, user, branch, after)
 
 
 def _pushed_commits(hub: Hub, repo: Repo, before: str, after: str) -> list[render.JSON]:

@@ -124,3 +124,20 @@ def test_concurrent_creates_of_the_same_pull_make_one(
         results = sorted(pool.map(attempt, range(4)))
     assert results.count(-422) == 3 and results[-1] > 0
     assert [p.number for p in repo.get_pulls(state="all")] == [results[-1]]
+
+
+def test_pull_whose_head_reaches_its_base_is_merged(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    """A fast-forward of the base to the head (by git push or a ref update) merges the pull."""
+    head = push_branch(clone, "phase-1", "a.txt", "a\n")
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    repo.get_git_ref("heads/main").edit(head)
+    merged = repo.get_pull(pull.number)
+    assert merged.merged and merged.state == "closed"
+    assert merged.merge_commit_sha == head
+    fakehub.flush()
+    assert [d.action for d in fakehub.deliveries if d.event == "pull_request"] == [
+        "opened",
+        "closed",
+    ]
