@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -15,7 +17,10 @@ from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
 from fakehub.hub import Hub
 from fakehub.routes import apps, checks, contents, control, git_http, issues, pulls, repos
-from fakehub.routes.common import API_PREFIX, hub, json_response
+from fakehub.routes.common import API_PREFIX, HUB_ENVIRON_KEY, hub, json_response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +28,9 @@ RATE_LIMIT = 5000
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
 
-def create_app(the_hub: Hub) -> Flask:
+def create_app() -> Flask:
+    """The routes and hooks; the hub each request serves comes in the WSGI environ."""
     app = Flask(__name__)
-    app.extensions["fakehub"] = the_hub
     # The stand-in answers like GitHub: JSON errors, never Flask's HTML pages.
     app.config["PROPAGATE_EXCEPTIONS"] = False
     for blueprint in (repos.bp, contents.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
@@ -43,6 +48,24 @@ def create_app(the_hub: Hub) -> Flask:
 
 
 _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@functools.cache
+def _shared_app() -> Flask:
+    # Building the URL map is the slowest part of starting; tests start a stand-in per test,
+    # so every stand-in in a process shares one app and brings its own hub.
+    return create_app()
+
+
+def wsgi_app(the_hub: Hub) -> WSGIApplication:
+    """A WSGI application serving `the_hub`."""
+    app = _shared_app()
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ[HUB_ENVIRON_KEY] = the_hub
+        return app(environ, start_response)
+
+    return serve
 
 
 def _area() -> str:

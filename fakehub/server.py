@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from fakehub.app import create_app
+from fakehub.app import wsgi_app
 from fakehub.hooks import Conformance
 from fakehub.hub import Hub
 
@@ -28,7 +28,7 @@ class FakeHubServer:
         # werkzeug logs every request at INFO; the request log already records them.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.hub = Hub(state_dir, webhook_url=webhook_url, conformance=conformance)
-        self.app = create_app(self.hub)
+        self.app = wsgi_app(self.hub)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
         self.port = self._server.server_port
         # Set before anything renders a URL: every URL in a response names this address.

@@ -6,7 +6,7 @@ import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from fakehub.auth import Kind, Principal
 from fakehub.errors import ApiError, not_found
@@ -19,8 +19,12 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 
 
+HUB_ENVIRON_KEY = "fakehub.hub"
+
+
 def hub() -> Hub:
-    return cast(Hub, current_app.extensions["fakehub"])
+    """The stand-in this request is for (several may share one Flask app in a process)."""
+    return cast(Hub, request.environ[HUB_ENVIRON_KEY])
 
 
 def principal() -> Principal:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Fixtures for the stand-in's own tests: a stand-in with one repository, and a git helper."""
 
 from __future__ import annotations
@@ -9,14 +8,6 @@ from pathlib import Path
 import pytest
 from github.Repository import Repository
 
-# The plugin's fixtures and hook, imported rather than listed in `pytest_plugins`, which pytest
-# accepts only in the root conftest. Fixtures below take `fakehub` as a parameter: F811 is off.
-from fakehub.pytest_plugin import (  # noqa: F401
-    fakehub,
-    fakehub_conformance,
-    pytest_configure,
-    webhook_receiver,
-)
 from fakehub.testing import RunningFakeHub, git
 
 REPO = "octo/app"
