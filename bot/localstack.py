@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import github
 import requests
 
 from bot.redis_conn import ensure_embedded_server, stop_embedded_server
@@ -58,6 +59,20 @@ class LocalStack:
         self.credentials: dict[str, Any] = {}
         self.env: dict[str, str] = {}
         self.redis_url = ""
+
+    def github(self) -> github.Github:
+        """A PyGithub client acting as the App's installation, to look at what the bot did."""
+        integration = github.GithubIntegration(
+            base_url=self.credentials["api_url"],
+            auth=github.Auth.AppAuth(self.credentials["app_id"], self.credentials["private_key"]),
+        )
+        token = integration.get_access_token(self.credentials["installation_id"]).token
+        return github.Github(
+            base_url=self.credentials["api_url"],
+            auth=github.Auth.Token(token),
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+        )
 
     @property
     def control(self) -> FakeHubControl:

@@ -10,6 +10,10 @@ import redis
 
 from bot.redis_conn import EmbeddedServer, ensure_embedded_server, stop_embedded_server
 
+# The local GitHub (a `fakehub` fixture per test, checked against GitHub's API descriptions)
+# and the conformance checker itself.
+pytest_plugins = ["fakehub.pytest_plugin", "fakehub.pytest_conformance"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core_support import T0, Driver
-
 from bot.core.effects import PreparePhase, RunBuilder, StartPoint
 from bot.core.events import PhaseBuilt, PhasePrepared, RunStarted
 from bot.core.reducer import reduce
@@ -14,6 +12,7 @@ from bot.core.render import status_comment
 from bot.core.state import PhaseStatus, RunSettings, RunState, RunStatus, new_run
 from bot.plan.model import Plan
 from bot.plan.parse import parse_plan
+from tests.core.core_support import T0, Driver
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

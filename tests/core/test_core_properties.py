@@ -4,13 +4,13 @@ after every event."""
 
 from __future__ import annotations
 
-from core_support import Driver, run_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.effects import PreparePhase, UpdateStatusComment
 from bot.core.events import CancelRequested, RunStarted, StatusRequested
 from bot.core.state import FailurePolicy, PhaseStatus, RunSettings, RunStatus
+from tests.core.core_support import Driver, run_of
 
 
 @st.composite

@@ -7,7 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
-from core_support import (
+
+from bot.core.effects import PreparePhase, RunBuilder, StartPoint, UpdateStatusComment
+from bot.core.events import CancelRequested, Event, RunStarted, StatusRequested
+from bot.core.reducer import reduce
+from bot.core.state import FailurePolicy, PhaseStatus, RunState, RunStatus
+from tests.core.core_support import (
     DIAMOND,
     T0,
     build_failed,
@@ -17,11 +22,6 @@ from core_support import (
     run_of,
     setup,
 )
-
-from bot.core.effects import PreparePhase, RunBuilder, StartPoint, UpdateStatusComment
-from bot.core.events import CancelRequested, Event, RunStarted, StatusRequested
-from bot.core.reducer import reduce
-from bot.core.state import FailurePolicy, PhaseStatus, RunState, RunStatus
 
 P = PhaseStatus
 PENDING, PREPARING, BUILDING, DONE = P.PENDING, P.PREPARING, P.BUILDING, P.DONE

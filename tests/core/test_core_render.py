@@ -6,7 +6,6 @@ import dataclasses
 import re
 
 import pytest
-from core_support import DIAMOND, T0, run_of, setup
 
 from bot.core.render import (
     GITHUB_TEXT_LIMIT,
@@ -23,6 +22,7 @@ from bot.core.render import (
 )
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from bot.plan.render import STATE_STYLES
+from tests.core.core_support import DIAMOND, T0, run_of, setup
 
 P = PhaseStatus
 

@@ -9,7 +9,6 @@ import string
 from typing import Any
 
 import pytest
-from core_support import DIAMOND, T0, plan_of, run_of, setup
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,6 +49,7 @@ from bot.core.state import (
     new_run,
 )
 from bot.plan.model import Diagnostic, Phase, Plan
+from tests.core.core_support import DIAMOND, T0, plan_of, run_of, setup
 
 JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """App JWTs and cached installation tokens, against the local GitHub stand-in over real HTTP."""
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from bot.github.auth import REFRESH_MARGIN_SECONDS, TOKEN_KEY, AppAuth
 from bot.settings import Settings
 
 # The stand-in's fixtures, imported because `pytest_plugins` belongs to the root conftest only.
-from fakehub.pytest_plugin import fakehub, fakehub_conformance  # noqa: F401
 from fakehub.testing import RunningFakeHub
 
 REPO = "octo/diamond"

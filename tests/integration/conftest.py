@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """The bot against the local GitHub over real HTTP and a real Redis, jobs run in this process.
 
 `porch.settle()` plays the part of the worker fleet: it waits for the stand-in's webhooks to
@@ -24,11 +23,6 @@ from bot.queues import worker_queues
 from bot.settings import Settings
 from bot.store import RunStore
 from bot.web import create_app
-from fakehub.pytest_plugin import (  # noqa: F401
-    fakehub,
-    fakehub_conformance,
-    pytest_configure,
-)
 from fakehub.testing import RunningFakeHub
 
 REPO = "octo/board"

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from plan_writers import json_plan
 
 from bot.cli import build_parser, main
+from tests.plan.plan_writers import json_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CYCLE = "### Phase 1: A\n**Dependencies**: Phase 2\n### Phase 2: B\n**Dependencies**: Phase 1\n"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from plan_writers import json_plan
 
 from bot.plan.conflicts import overlaps
 from bot.plan.graph import analyse
 from bot.plan.model import Claim, ClaimKind, Diagnostic, Phase, Plan
 from bot.plan.parse import parse_plan
+from tests.plan.plan_writers import json_plan
 
 
 def _phase(pid: str, *deps: str, line: int = 1, touches: tuple[str, ...] = (), minutes=None):

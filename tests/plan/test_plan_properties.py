@@ -5,10 +5,10 @@ from __future__ import annotations
 import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plan_writers import WRITERS, json_plan, phase_id
 
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from tests.plan.plan_writers import WRITERS, json_plan, phase_id
 
 FRAGMENTS = [
     "### Phase 1: A\n",

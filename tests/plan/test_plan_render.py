@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from plan_writers import json_plan
-
 from bot.plan.graph import analyse
 from bot.plan.model import Phase, Plan
 from bot.plan.parse import parse_plan
 from bot.plan.render import to_json, to_mermaid, to_text
+from tests.plan.plan_writers import json_plan
 
 DIAMOND = {"1": [], "2": ["1"], "3": ["1"], "4": ["2", "3"]}
 ESTIMATES = {"1": 10, "2": 10, "3": 10, "4": 10}

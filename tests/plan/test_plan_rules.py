@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from plan_writers import WRITERS
 
 from bot.plan.model import DependencySource as Src
 from bot.plan.parse import parse_plan
+from tests.plan.plan_writers import WRITERS
 
 
 def _plan(text: str):

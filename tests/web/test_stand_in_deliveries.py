@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """Deliveries signed and sent by the local GitHub stand-in, as GitHub sends them."""
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from bot.settings import Settings
 from bot.web import create_app
 
 # The stand-in's fixtures, imported because `pytest_plugins` belongs to the root conftest only.
-from fakehub.pytest_plugin import fakehub, fakehub_conformance  # noqa: F401
 from fakehub.testing import RunningFakeHub
 
 REPO = "octo/diamond"
