@@ -32,6 +32,10 @@ class Hub:
     ) -> None:
         self.state_dir = state_dir
         self.repos_dir = state_dir / "repos"
+        # State does not survive a restart: repositories left by an earlier run would disagree
+        # with the empty in-memory state, so the stand-in's own directories start afresh.
+        for owned in (self.repos_dir, state_dir / "staging"):
+            shutil.rmtree(owned, ignore_errors=True)
         self.repos_dir.mkdir(parents=True, exist_ok=True)
         self.clock = Clock()
         self.store = Store()
@@ -146,6 +150,7 @@ class Hub:
                 target.write_text(text)
             author = Person(repo.owner.login, f"{repo.owner.login}@users.noreply.fakehub", int(now))
             git.import_directory(staging, default_branch, author, "Initial commit")
+            shutil.rmtree(staging, ignore_errors=True)
         return repo
 
     def add_collaborator(self, repo: Repo, login: str, permission: Permission) -> User:
