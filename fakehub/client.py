@@ -161,6 +161,10 @@ class FakeHubControl:
     def send_installation_event(self, action: str = "created") -> None:
         self._call("POST", "/installation/events", {"action": action})
 
+    def ping(self) -> None:
+        """Send a `ping` webhook, as GitHub does when the App's webhook is set up."""
+        self._call("POST", "/ping")
+
     # -- webhooks ---------------------------------------------------------------------------
 
     def set_webhook_url(self, url: str | None) -> None:

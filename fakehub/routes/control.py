@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from fakehub import checks, issues, pulls, render
+from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.faults import Fault
 from fakehub.routes.common import body, hub, json_response, no_content
@@ -215,6 +216,33 @@ def installation_event() -> Response:
         ],
         requester=None,
     )
+    return no_content()
+
+
+@bp.post("/ping")
+def ping() -> Response:
+    """Send `ping`, as GitHub does when an App's webhook is set up."""
+    the_hub = hub()
+    created = iso(the_hub.app.created_at)
+    hook = {
+        "id": 1,
+        "type": "App",
+        "name": "web",
+        "active": True,
+        "events": list(render.APP_EVENTS),
+        "config": {"content_type": "json", "insecure_ssl": "0", "url": the_hub.webhooks.url or ""},
+        "created_at": created,
+        "updated_at": created,
+        "app_id": the_hub.app.app_id,
+        "deliveries_url": f"{the_hub.urls.api}/app/hook/deliveries",
+    }
+    payload = {
+        "zen": "Keep it logically awesome.",
+        "hook_id": 1,
+        "hook": hook,
+        "sender": render.user(the_hub.urls, the_hub.app.owner),
+    }
+    the_hub.webhooks.send("ping", payload)
     return no_content()
 
 

@@ -157,3 +157,11 @@ def test_issue_and_comment_actions_fit_githubs_payloads(
         ("issue_comment", "deleted"),
         ("issues", "closed"),
     ]
+
+
+def test_ping(fakehub: RunningFakeHub, webhook_receiver: WebhookReceiver) -> None:
+    fakehub.set_webhook_url(webhook_receiver.url)
+    fakehub.control.ping()
+    (ping,) = _parse(fakehub, webhook_receiver, 1)
+    assert ping.event == "ping"
+    assert ping.data["hook"]["app_id"] == fakehub.app_id
