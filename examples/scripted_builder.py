@@ -5,6 +5,7 @@ file porch-parallel wrote, and leaves its changes for porch-parallel to commit. 
   SCRIPTED_BUILDER_SLEEP     seconds to "think" (default 0)
   SCRIPTED_BUILDER_FAIL      comma-separated phase ids that fail (exit 1)
   SCRIPTED_BUILDER_TIMELINE  a file to append "start|end <phase> <epoch seconds>" lines to
+  SCRIPTED_BUILDER_SHARED    a file every phase rewrites with its own text (to make conflicts)
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def main() -> int:
     target.parent.mkdir(exist_ok=True)
     target.write_text(f'"""Written for {phase} by the scripted builder."""\n\nPHASE = {phase!r}\n')
     print(f"wrote {target}")
+    shared = os.environ.get("SCRIPTED_BUILDER_SHARED")
+    if shared:
+        Path(shared).write_text(f"owned by {phase}\n")
+        print(f"wrote {shared}")
     note("end", phase)
     return 0
 

@@ -104,7 +104,8 @@ def _prepare(rt: Runtime, repo: RepoClient, state: RunState, effect: PreparePhas
         base_branch=effect.base_branch,
         pr_number=pull.number,
         check_run_id=check_run_id,
-        base_sha=start_sha,
+        # The branch's own first commit: its check run lives there until the builder pushes.
+        base_sha=head,
     )
 
 

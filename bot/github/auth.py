@@ -21,6 +21,7 @@ import requests
 from github.Auth import Auth
 
 from bot.errors import GitHubAuthError
+from bot.github.retry import NoBlindPostRetry
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class AppAuth:
             timeout=HTTP_TIMEOUT_SECONDS,
             seconds_between_requests=self._request_interval,
             seconds_between_writes=self._write_interval,
+            retry=NoBlindPostRetry(),
         )
 
     def _mint(self, installation_id: int) -> tuple[str, float]:

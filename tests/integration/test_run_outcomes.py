@@ -1,0 +1,116 @@
+"""How runs end when things go wrong: failing builders and checks, conflicts, cancel, GitHub
+errors after the write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.state import PhaseStatus, RunStatus
+from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_config
+
+DIAMOND = (Path(__file__).resolve().parents[2] / "examples" / "diamond.md").read_text()
+
+
+def _statuses(porch: Porch, issue: int) -> dict[str, PhaseStatus]:
+    state = porch.run(issue)
+    assert state is not None
+    return {pid: phase.status for pid, phase in state.phases.items()}
+
+
+def _start(porch: Porch, text: str = "/porch parallel") -> int:
+    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)["number"]
+    porch.hub.control.comment(REPO, issue, MAINTAINER, text)
+    porch.settle()
+    return issue
+
+
+def _check_runs(porch: Porch, sha: str) -> list[tuple[str, str | None, str]]:
+    runs = porch.hub.github().get_repo(REPO).get_commit(sha).get_check_runs()
+    return [(r.status, r.conclusion, r.output.text or "") for r in runs]
+
+
+def test_a_failed_builder_blocks_its_dependents_and_its_sibling_goes_on(porch: Porch) -> None:
+    porch.repo(config=porch_config(f"SCRIPTED_BUILDER_FAIL=phase_2 python3 {BUILDER}"))
+    issue = _start(porch)
+    assert _statuses(porch, issue) == {
+        "phase_1": PhaseStatus.DONE,
+        "phase_2": PhaseStatus.FAILED,
+        "phase_3": PhaseStatus.DONE,
+        "phase_4": PhaseStatus.BLOCKED,
+    }
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.FAILED
+    failed = state.phase("phase_2")
+    assert failed.attempt == 2  # builder.retries defaults to one retry
+    assert "failing on purpose" in failed.log_tail
+    assert failed.head_sha is not None
+    [(status, conclusion, text)] = _check_runs(porch, failed.head_sha)
+    assert (status, conclusion) == ("completed", "failure")
+    assert "failing on purpose" in text
+
+
+def test_a_failing_check_fails_the_phase(porch: Porch) -> None:
+    config = (
+        porch_config() + "checks:\n  - test ! -f app/phase_3.py || (echo lint says no; exit 4)\n"
+    )
+    porch.repo(config=config)
+    issue = _start(porch)
+    statuses = _statuses(porch, issue)
+    assert statuses["phase_3"] is PhaseStatus.FAILED
+    assert statuses["phase_4"] is PhaseStatus.BLOCKED
+    state = porch.run(issue)
+    assert state is not None
+    assert "lint says no" in state.phase("phase_3").log_tail
+    assert "exited with status 4" in state.phase("phase_3").error
+
+
+def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch: Porch) -> None:
+    porch.repo(config=porch_config(f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"))
+    issue = _start(porch)
+    statuses = _statuses(porch, issue)
+    assert statuses["phase_2"] is PhaseStatus.DONE and statuses["phase_3"] is PhaseStatus.DONE
+    assert statuses["phase_4"] is PhaseStatus.FAILED
+    state = porch.run(issue)
+    assert state is not None
+    assert "do not merge cleanly" in state.phase("phase_4").error
+    comment = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
+    assert "do not merge cleanly" in comment
+
+
+def test_cancel_stops_the_run(porch: Porch) -> None:
+    porch.repo()
+    issue = _start(porch, "/porch parallel\n/porch cancel")
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.CANCELLED
+    assert set(_statuses(porch, issue).values()) == {PhaseStatus.CANCELLED}
+
+
+def test_accepted_commands_get_an_eyes_reaction(porch: Porch) -> None:
+    porch.repo()
+    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)["number"]
+    comment = porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch parallel")
+    porch.settle()
+    gh_comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(comment["id"])
+    assert [r.content for r in gh_comment.get_reactions()] == ["eyes"]
+
+
+def test_github_failing_after_the_write_creates_no_duplicates(porch: Porch) -> None:
+    porch.repo()
+    for path in (
+        f"/repos/{REPO}/pulls",
+        f"/repos/{REPO}/issues/1/comments",
+        f"/repos/{REPO}/check-runs",
+    ):
+        porch.hub.control.add_fault("error_after", method="POST", path=path, status=502, times=1)
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE
+    repo = porch.hub.github().get_repo(REPO)
+    assert len(list(repo.get_pulls(state="all"))) == 4
+    statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
+    assert len(statuses) == 1
+    for phase in state.phases.values():
+        assert phase.head_sha is not None
+        assert len(_check_runs(porch, phase.head_sha)) == 1
+    failed_posts = [r for r in porch.hub.requests if r.status == 502]
+    assert len(failed_posts) == 3
