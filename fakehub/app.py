@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RATE_LIMIT = 5000
-WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def create_app() -> Flask:
@@ -106,7 +105,7 @@ def _before() -> Response | None:
     except AuthError as exc:
         g.principal = None
         return _error_response(ApiError(401, str(exc)))
-    if the_hub.conformance is not None and request.method in WRITE_METHODS:
+    if the_hub.conformance is not None:
         payload = _json_or_none(request.get_data(cache=True))
         the_hub.add_violations(
             the_hub.conformance.check_request(request.method, _rest_path(), payload)
