@@ -127,7 +127,6 @@ def _fault_response(fault: Fault) -> Response:
         response = _error_response(ApiError(403, "API rate limit exceeded for installation."))
         response.headers["x-ratelimit-remaining"] = "0"
         response.headers["x-ratelimit-reset"] = str(int(hub().clock.now()) + 60)
-        g.rate_limited = True
         return response
     if fault.kind is FaultKind.SECONDARY_RATE_LIMIT:
         message = (
@@ -138,7 +137,7 @@ def _fault_response(fault: Fault) -> Response:
         response.headers["retry-after"] = str(fault.retry_after)
         return response
     if fault.status == 502:
-        # GitHub's 502s come from its proxy, as HTML-free but not JSON either.
+        # GitHub's 502s come from its front end as a plain page, not as JSON.
         return Response("Server Error", status=502, mimetype="text/plain")
     return _error_response(ApiError(fault.status, "Server Error"))
 
@@ -232,7 +231,7 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _crash(error: Exception) -> Response:
-    import traceback
-
-    traceback.print_exception(error)
+    log.exception("fakehub internal error on %s %s", request.method, request.path)
+    # Recorded with the violations so that a test whose traffic crashed the stand-in fails.
+    hub().add_violations([f"fakehub internal error on {request.method} {request.path}: {error!r}"])
     return _error_response(ApiError(500, f"fakehub internal error: {error!r}"))

@@ -62,7 +62,10 @@ def fakehub(
         running.stop()
     if running.violations and request.node.get_closest_marker("fakehub_allow_violations") is None:
         listing = "\n".join(f"  {v}" for v in running.violations[:50])
-        pytest.fail(f"traffic that does not fit GitHub's API description:\n{listing}")
+        pytest.fail(
+            f"the stand-in saw traffic that does not fit GitHub's API description, "
+            f"or failed on it:\n{listing}"
+        )
 
 
 @pytest.fixture
