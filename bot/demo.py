@@ -48,13 +48,16 @@ class RunResult:
         return max(ends) - min(starts)
 
 
-def builder_config(root: Path, sleep: float, fail: str = "") -> str:
+def builder_config(timeline: Path, sleep: float, fail: str = "", max_parallel: int = 4) -> str:
     command = (
         f"SCRIPTED_BUILDER_SLEEP={sleep} SCRIPTED_BUILDER_FAIL={shlex.quote(fail)} "
-        f"SCRIPTED_BUILDER_TIMELINE={shlex.quote(str(root / 'timeline.txt'))} "
+        f"SCRIPTED_BUILDER_TIMELINE={shlex.quote(str(timeline))} "
         f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPTED_BUILDER))}"
     )
-    return f"builder:\n  command: {command}\n  timeout_minutes: 5\n  retries: 0\n"
+    return (
+        f"builder:\n  command: {command}\n  timeout_minutes: 5\n  retries: 0\n"
+        f"max_parallel_builders: {max_parallel}\n"
+    )
 
 
 def run_plan(
@@ -63,34 +66,44 @@ def run_plan(
     *,
     builder_sleep: float = 2.0,
     fail: str = "",
+    max_parallel: int = 4,
+    repo: str = REPO,
     timeout: float = 300.0,
     say: Callable[[str], None] = lambda line: None,
 ) -> RunResult:
     """Drive one run of `plan_text` through the stack and wait for it to finish."""
     control = stack.control
+    timeline = stack.root / f"timeline-{repo.replace('/', '-')}.txt"
     control.create_repo(
-        REPO,
+        repo,
         files={
             "README.md": "# Task board\n",
-            ".github/porch.yml": builder_config(stack.root, builder_sleep, fail),
+            ".github/porch.yml": builder_config(timeline, builder_sleep, fail, max_parallel),
         },
     )
-    control.add_collaborator(REPO, MAINTAINER, "write")
-    issue = control.open_issue(REPO, MAINTAINER, "Task board", plan_text)["number"]
-    say(f"{MAINTAINER} comments `/porch parallel` on {REPO}#{issue}")
+    control.add_collaborator(repo, MAINTAINER, "write")
+    issue = control.open_issue(repo, MAINTAINER, "Task board", plan_text)["number"]
+    say(f"{MAINTAINER} comments `/porch parallel` on {repo}#{issue}")
     started = time.time()
-    control.comment(REPO, issue, MAINTAINER, "/porch parallel")
-    state = _watch(stack, issue, timeout, say)
-    return RunResult(state, issue, time.time() - started, _timeline(stack.root / "timeline.txt"))
+    control.comment(repo, issue, MAINTAINER, "/porch parallel")
+    state = _watch(stack, repo, issue, timeout, say)
+    return RunResult(state, issue, time.time() - started, _timeline(timeline))
 
 
-def _watch(stack: LocalStack, issue: int, timeout: float, say: Callable[[str], None]) -> RunState:
+def _watch(
+    stack: LocalStack, repo: str, issue: int, timeout: float, say: Callable[[str], None]
+) -> RunState:
     store = RunStore(redis.Redis.from_url(stack.redis_url))
     seen: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = next(
-            (s for s in map(store.load, store.run_ids()) if s and s.issue_number == issue), None
+            (
+                s
+                for s in map(store.load, store.run_ids())
+                if s and s.repo == repo and s.issue_number == issue
+            ),
+            None,
         )
         if state is not None:
             for phase in state.phases.values():

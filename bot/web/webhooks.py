@@ -1,7 +1,8 @@
 """`POST /webhooks/github`: verify, drop repeats, enqueue, answer 202. Nothing slow happens here.
 
-The request path makes no GitHub API call and runs no git command: the event is handed, by
-job name, to `workers.intake.handle_delivery` on the events queue, which decides what it means.
+The request path makes no GitHub API call and runs no git command: an event some handler
+acts on (bot.interest) is handed, by job name, to `workers.intake.handle_delivery` on
+the events queue; the rest are acknowledged and dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Blueprint, Response, request
 from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 
+from bot.interest import is_handled
 from bot.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
 from bot.web.context import web_context
 
@@ -68,6 +70,11 @@ def receive() -> Response:
     if event_name == "ping":
         log.info("delivery %s: ping", delivery_id, extra=_ids())
         return _text("pong", 200)
+    if not is_handled(event_name, event.data):
+        # GitHub sends every subscribed event, including the pushes, PRs and check runs the
+        # App causes itself: a job per delivery nobody handles would only crowd the queue.
+        log.debug("delivery %s (%s): no handler", delivery_id, event_name, extra=_ids())
+        return _text("ignored", 200)
     return _enqueue(event_name, delivery_id, event.data)
 
 

@@ -55,8 +55,8 @@ def test_signed_delivery_is_enqueued_by_name(
 def test_form_encoded_delivery_is_accepted(
     client: FlaskClient, redis_client: redis.Redis, signer: Any
 ) -> None:
-    body = urllib.parse.urlencode({"payload": json.dumps({"zen": "x"})}).encode()
-    delivery = signer.delivery("issues", {})
+    body = urllib.parse.urlencode({"payload": json.dumps({"action": "created"})}).encode()
+    delivery = signer.delivery("issue_comment", {})
     headers = {
         **delivery.headers,
         "Content-Type": "application/x-www-form-urlencoded",
@@ -246,3 +246,17 @@ def test_job_name_resolves_to_the_intake_function() -> None:
     # The web process enqueues by name only; this keeps the name and the arguments honest.
     handler = import_attribute(HANDLE_DELIVERY_JOB)
     assert list(inspect.signature(handler).parameters) == ["event_name", "delivery_id", "payload"]
+
+
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [("push", None), ("check_run", "created"), ("issue_comment", "edited"), ("issues", "opened")],
+)
+def test_events_no_handler_acts_on_are_dropped_before_the_queue(
+    client: FlaskClient, redis_client: redis.Redis, signer: Any, event: str, action: str | None
+) -> None:
+    payload = {"action": action} if action else {"ref": "refs/heads/main"}
+    response = post(client, signer.delivery(event, payload))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).strip() == "ignored"
+    assert queued(redis_client) == []
