@@ -194,6 +194,9 @@ def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[st
     assert pull is not None
     edits: JSON = {}
     state_action: str | None = None
+    new_base = changes.get("base")
+    if new_base is not None and hub.git(repo).ref_sha(f"refs/heads/{new_base}") is None:
+        raise validation("PullRequest", "base", "invalid")
     with hub.store.lock:
         if "title" in changes and changes["title"] != issue.title:
             edits["title"] = {"from": issue.title}
@@ -201,11 +204,9 @@ def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[st
         if "body" in changes and changes["body"] != issue.body:
             edits["body"] = {"from": issue.body or ""}
             issue.body = changes["body"]
-        if "base" in changes and changes["base"] != pull.base_ref:
-            if hub.git(repo).ref_sha(f"refs/heads/{changes['base']}") is None:
-                raise validation("PullRequest", "base", "invalid")
+        if new_base is not None and new_base != pull.base_ref:
             edits["base"] = {"ref": {"from": pull.base_ref}, "sha": {"from": ""}}
-            pull.base_ref = str(changes["base"])
+            pull.base_ref = str(new_base)
         state = changes.get("state")
         if state in ("open", "closed") and state != issue.state and not pull.merged:
             if state == "closed":

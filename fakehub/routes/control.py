@@ -21,6 +21,11 @@ bp = Blueprint("control", __name__)
 R = "/repos/<owner>/<name>"
 
 
+@bp.errorhandler(KeyError)
+def _missing_field(error: KeyError) -> Response:
+    return json_response({"message": f"the control API needs the field {error}"}, 422)
+
+
 def _repo(owner: str, name: str) -> Repo:
     found = hub().store.repo(owner, name)
     if found is None:
@@ -54,8 +59,6 @@ def create_repo() -> Response:
             description=data.get("description"),
             private=bool(data.get("private", True)),
         )
-    except KeyError as exc:
-        raise ApiError(422, f"missing {exc}") from exc
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc
     return json_response(hub().repo_json(repo, full=True), 201)

@@ -48,17 +48,21 @@ def git_service(owner: str, name: str, service: str) -> Response:
     if who is None:
         # Repositories are private: every git request needs a valid token.
         return _challenge("Invalid username or token.")
-    before = dict(the_hub.git(repo).refs()) if service == "git-receive-pack" else {}
-    response = _run_backend(repo, who, service)
-    if service == "git-receive-pack":
+    if service != "git-receive-pack":
+        return _run_backend(repo, who, service)
+    # Under the repository's git lock, so that the refs compared before and after moved by
+    # this push alone and not by a REST call at the same moment.
+    with the_hub.git_lock(repo):
+        before = dict(the_hub.git(repo).refs())
+        response = _run_backend(repo, who, service)
         after = dict(the_hub.git(repo).refs())
-        moves = {
-            ref: (before.get(ref, refs.ZERO_SHA), after.get(ref, refs.ZERO_SHA))
-            for ref in set(before) | set(after)
-            if before.get(ref) != after.get(ref)
-        }
-        if moves:
-            refs.refs_moved(the_hub, repo, who.user, moves)
+    moves = {
+        ref: (before.get(ref, refs.ZERO_SHA), after.get(ref, refs.ZERO_SHA))
+        for ref in set(before) | set(after)
+        if before.get(ref) != after.get(ref)
+    }
+    if moves:
+        refs.refs_moved(the_hub, repo, who.user, moves)
     return response
 
 
