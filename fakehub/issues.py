@@ -64,6 +64,9 @@ def open_issue(
 def update_issue(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[str, Any]) -> Issue:
     """PATCH an issue: title, body, state, state_reason, labels, assignees."""
     events: list[tuple[str, JSON]] = []
+    state = changes.get("state")
+    if state not in (None, "open", "closed"):
+        raise validation("Issue", "state", "invalid")
     with hub.store.lock:
         old: JSON = {}
         if "title" in changes and changes["title"] != issue.title:
@@ -78,12 +81,9 @@ def update_issue(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[s
             issue.assignees = [hub.store.user(login) for login in changes["assignees"]]
         if old:
             events.append(("edited", {"changes": old}))
-        state = changes.get("state")
-        if state in ("open", "closed") and state != issue.state:
+        if state is not None and state != issue.state:
             set_state(hub, issue, user, state, changes.get("state_reason"))
             events.append(("closed" if state == "closed" else "reopened", {}))
-        elif state not in (None, "open", "closed"):
-            raise validation("Issue", "state", "invalid")
         issue.updated_at = hub.clock.now()
         data = issue_json(hub, repo, issue)
     for action, extra in events:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from fakehub import issues, render
+from fakehub import issues, pulls, render
 from fakehub.errors import not_found, validation
 from fakehub.routes.common import body, caller, get_repo, hub, json_response, no_content, paginate
 from fakehub.store import Issue
@@ -66,7 +66,14 @@ def get_issue(owner: str, name: str, number: int) -> Response:
 @bp.patch(f"{R}/issues/<int:number>")
 def update_issue(owner: str, name: str, number: int) -> Response:
     repo = get_repo(owner, name)
-    issue = issues.update_issue(hub(), repo, issues.get_issue(repo, number), caller(), body())
+    issue = issues.get_issue(repo, number)
+    changes = body()
+    if issue.pull is not None:
+        # A pull's title, body and state change through the pulls side, with its events.
+        pull_side = {k: v for k, v in changes.items() if k in ("title", "body", "state")}
+        pulls.update_pull(hub(), repo, issue, caller(), pull_side)
+        changes = {k: v for k, v in changes.items() if k not in pull_side}
+    issues.update_issue(hub(), repo, issue, caller(), changes)
     return json_response(issues.issue_json(hub(), repo, issue))
 
 

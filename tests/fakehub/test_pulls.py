@@ -141,3 +141,17 @@ def test_pull_whose_head_reaches_its_base_is_merged(
         "opened",
         "closed",
     ]
+
+
+def test_closing_a_pull_through_the_issues_api(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    repo.get_issue(pull.number).edit(state="closed")
+    assert repo.get_pull(pull.number).state == "closed"
+    fakehub.flush()
+    assert [d.action for d in fakehub.deliveries if d.event == "pull_request"] == [
+        "opened",
+        "closed",
+    ]
