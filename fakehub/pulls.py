@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fakehub import render, render_git
 from fakehub.errors import ApiError, not_found, validation
 from fakehub.gitrepo import GitError, Person
 from fakehub.hub import Hub
-from fakehub.issues import set_state
+from fakehub.issues import set_state, update_issue
 from fakehub.refs import refs_moved
 from fakehub.render import JSON
 from fakehub.store import Issue, Pull, Repo, Review, User
+
+# GitHub's closing keywords: merged into the default branch, "Closes #12" closes issue 12.
+CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+#(\d+)\b", re.IGNORECASE)
 
 REVIEW_STATES = {
     "APPROVE": "APPROVED",
@@ -380,7 +384,19 @@ def merge_pull(
     # GitHub sends `pull_request` closed before the `push` of the base.
     _emit(hub, repo, issue, user, "closed")
     refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
+    close_linked_issues(hub, repo, issue, user)
     return merged
+
+
+def close_linked_issues(hub: Hub, repo: Repo, issue: Issue, user: User) -> None:
+    """A pull merged into the default branch closes the issues its body says it closes."""
+    assert issue.pull is not None
+    if issue.pull.base_ref != repo.default_branch:
+        return
+    for match in CLOSING.finditer(issue.body or ""):
+        target = repo.issues.get(int(match.group(1)))
+        if target is not None and target.pull is None and target.state == "open":
+            update_issue(hub, repo, target, user, {"state": "closed"})
 
 
 def head_moved(hub: Hub, repo: Repo, user: User, branch: str, before: str, after: str) -> None:
@@ -426,6 +442,7 @@ def base_moved(hub: Hub, repo: Repo, user: User, branch: str, after: str) -> Non
         merged.append(issue)
     for issue in merged:
         _emit(hub, repo, issue, user, "closed")
+        close_linked_issues(hub, repo, issue, user)
 
 
 def pull_files(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:

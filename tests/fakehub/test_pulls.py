@@ -155,3 +155,20 @@ def test_closing_a_pull_through_the_issues_api(
         "opened",
         "closed",
     ]
+
+
+def test_merging_into_the_default_branch_closes_linked_issues(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    plan = repo.create_issue("Plan")
+    other = repo.create_issue("Unrelated")
+    push_branch(clone, "integration", "a.txt", "a\n")
+    pull = repo.create_pull(
+        title="Integration",
+        body=f"All phases.\n\nCloses #{plan.number}",
+        head="integration",
+        base="main",
+    )
+    pull.merge()
+    assert repo.get_issue(plan.number).state == "closed"
+    assert repo.get_issue(other.number).state == "open"
