@@ -32,6 +32,8 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="porch-bench-") as tmp,
         LocalStack(Path(tmp), workers=workers) as stack,
     ):
+        # A first run warms the processes (imports, connection pools, the token cache).
+        run_plan(stack, plan_text, builder_sleep=0, repo="bench/warm-up")
         parallel = run_plan(stack, plan_text, builder_sleep=seconds, repo="bench/parallel")
         one_by_one = run_plan(
             stack, plan_text, builder_sleep=seconds, max_parallel=1, repo="bench/serial"
