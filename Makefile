@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The plan analysis of the sample plan, then a whole run of it offline: embedded Redis, the
+# local GitHub, the web app and two workers, with a scripted builder.
 demo: $(STAMP)
 	$(BIN)/porch-parallel plan examples/diamond.md
+	$(BIN)/porch-parallel demo examples/diamond.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,6 +30,8 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_scale.py
+	$(BIN)/python benchmarks/webhook_intake.py
+	$(BIN)/python benchmarks/diamond_makespan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
