@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fakehub import render
@@ -77,10 +78,22 @@ def _validate(fields: dict[str, Any]) -> None:
         raise validation("CheckRun", "output", "missing_field")
 
 
+def _timestamp(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError as exc:
+        raise validation("CheckRun", "started_at", "invalid") from exc
+
+
 def _apply(hub: Hub, run: CheckRun, fields: dict[str, Any]) -> None:
     for key in ("name", "external_id", "details_url"):
         if key in fields:
             setattr(run, key, fields[key])
+    # The App may state when the work began and ended; GitHub keeps its times.
+    run.started_at = _timestamp(fields.get("started_at")) or run.started_at
+    run.completed_at = _timestamp(fields.get("completed_at")) or run.completed_at
     if "output" in fields:
         run.output = dict(fields["output"])
     if "actions" in fields:

@@ -80,3 +80,15 @@ def test_rerun_and_action_buttons_send_check_run_events(
     assert pressed["requested_action"] == {"identifier": "retry"}
     assert pressed["sender"]["login"] == "alice"
     assert pressed["check_run"]["id"] == run.id
+
+
+def test_check_run_times_given_by_the_app_are_kept(repo: Repository) -> None:
+    from datetime import UTC, datetime
+
+    sha = repo.get_branch("main").commit.sha
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    done = datetime(2026, 1, 2, 3, 9, 5, tzinfo=UTC)
+    run = repo.create_check_run("timed", sha, status="in_progress", started_at=started)
+    run.edit(status="completed", conclusion="success", completed_at=done)
+    got = repo.get_check_run(run.id)
+    assert (got.started_at, got.completed_at) == (started, done)
