@@ -243,7 +243,9 @@ def request_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: li
     with hub.store.lock:
         for login in logins:
             reviewer = hub.store.find_user(login)
-            if reviewer is None or reviewer.login == issue.user.login:
+            if reviewer is not None and reviewer.id == issue.user.id:
+                raise ApiError(422, "Review cannot be requested from pull request author.")
+            if reviewer is None:
                 raise validation(
                     "PullRequest",
                     None,

@@ -90,3 +90,17 @@ def test_help_lists_serve() -> None:
         [sys.executable, "-m", "fakehub.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "serve" in out
+
+
+def test_fixture_exposes_credentials_like_serve(tmp_path: Path) -> None:
+    from fakehub.testing import RunningFakeHub
+
+    running = RunningFakeHub(tmp_path / "state")
+    try:
+        creds = json.loads(running.credentials_file.read_text())
+        assert creds["app_id"] == running.app_id
+        assert creds["installation_id"] == running.installation_id
+        assert running.private_key_path.read_text() == running.private_key
+        assert running.control.app()["webhook_secret"] == running.webhook_secret
+    finally:
+        running.stop()
