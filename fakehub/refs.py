@@ -126,7 +126,7 @@ def _pushed_commits(hub: Hub, repo: Repo, before: str, after: str) -> list[rende
     if before == ZERO_SHA:
         # A new branch: GitHub lists the commits not on the default branch.
         default = git.ref_sha(f"refs/heads/{repo.default_branch}")
-        shas = git.rev_list(default, after) if default and default != after else [after]
+        shas = git.rev_list(default, after) if default else [after]
     else:
         shas = git.rev_list(before, after)
     return [_push_commit(hub, repo, sha) for sha in shas[-20:]]
