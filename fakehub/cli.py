@@ -1,12 +1,15 @@
-"""The `fakehub` command line: `fakehub serve --port P --state DIR --webhook-url URL`."""
+"""The `fakehub` command line: `fakehub serve ...`, and acting as people on a running stand-in."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from fakehub.hub import CREDENTIALS_FILE
 
@@ -26,8 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="OWNER/NAME=DIR",
         help="create a repository from a local directory at start (repeatable)",
     )
+    _add_actions(commands)
     args = parser.parse_args(argv)
-    return _serve(args)
+    if args.command == "serve":
+        return _serve(args)
+    return _act(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -57,6 +63,81 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.hub.webhooks.close()
+    return 0
+
+
+# -- acting as people on a running stand-in (a thin shell over the control API) ---------------
+
+URL_HELP = "the stand-in, like http://127.0.0.1:8765 (default: $FAKEHUB_URL)"
+
+
+def _add_actions(commands: Any) -> None:
+    def action(
+        name: str, help_: str, *arguments: str, user: bool = True
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_)
+        sub.add_argument("--url", default=os.environ.get("FAKEHUB_URL"), help=URL_HELP)
+        if user:
+            sub.add_argument("--user", required=True, help="login of the person acting")
+        for argument in arguments:
+            sub.add_argument(argument)
+        return sub
+
+    action("create-repo", "a repository from a local directory", "repo", "source", user=False)
+    action(
+        "add-collaborator",
+        "give a person a role; prints their token",
+        "repo",
+        "login",
+        "permission",
+        user=False,
+    )
+    action("open-issue", "open an issue", "repo", "title").add_argument("--body", default="")
+    action("comment", "comment on an issue or pull", "repo", "number", "body")
+    action(
+        "review", "review a pull: APPROVE, REQUEST_CHANGES or COMMENT", "repo", "number", "event"
+    ).add_argument("--body", default="")
+    action("merge", "merge a pull", "repo", "number")
+    action("rerun", "press a check run's Re-run button", "repo", "run_id")
+    action("deliveries", "list the webhooks sent so far", user=False)
+
+
+def _act(args: argparse.Namespace) -> int:
+    from fakehub.client import FakeHubControl
+
+    if not args.url:
+        print("fakehub: give --url or set FAKEHUB_URL", file=sys.stderr)
+        return 2
+    control = FakeHubControl(args.url)
+    result: Any
+    match args.command:
+        case "create-repo":
+            result = control.create_repo(args.repo, source=Path(args.source).resolve())
+            result = {"full_name": result["full_name"], "clone_url": result["clone_url"]}
+        case "add-collaborator":
+            result = {"token": control.add_collaborator(args.repo, args.login, args.permission)}
+        case "open-issue":
+            result = control.open_issue(args.repo, args.user, args.title, args.body)
+            result = {"number": result["number"], "html_url": result["html_url"]}
+        case "comment":
+            result = {
+                "id": control.comment(args.repo, int(args.number), args.user, args.body)["id"]
+            }
+        case "review":
+            found = control.review(args.repo, int(args.number), args.user, args.event, args.body)
+            result = {"id": found["id"], "state": found["state"]}
+        case "merge":
+            result = {"sha": control.merge_pull(args.repo, int(args.number), args.user)}
+        case "rerun":
+            control.rerun_check(args.repo, int(args.run_id), args.user)
+            result = {"rerequested": int(args.run_id)}
+        case _:
+            result = [
+                {k: d[k] for k in ("guid", "event", "action", "status_code", "error")}
+                for d in control.deliveries()
+            ]
+    control.close()
+    print(json.dumps(result, indent=2))
     return 0
 
 

@@ -85,6 +85,28 @@ def test_serve_writes_credentials_and_answers(served: tuple[int, Path]) -> None:
     control.close()
 
 
+def test_acting_as_people_from_the_shell(served: tuple[int, Path]) -> None:
+    port, _state = served
+    env = {**os.environ, "FAKEHUB_URL": f"http://127.0.0.1:{port}"}
+
+    def fakehub(*args: str) -> object:
+        out = subprocess.run(
+            [sys.executable, "-m", "fakehub.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return json.loads(out)
+
+    issue = fakehub("open-issue", "octo/demo", "Plan", "--user", "maria", "--body", "## Phase 1")
+    assert isinstance(issue, dict) and issue["number"] == 1
+    fakehub("comment", "octo/demo", "1", "/porch parallel", "--user", "maria")
+    sent = fakehub("deliveries")
+    assert isinstance(sent, list)
+    assert [d["event"] for d in sent] == ["issues", "issue_comment"]
+
+
 def test_help_lists_serve() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "fakehub.cli", "--help"], capture_output=True, text=True, check=True
