@@ -76,15 +76,18 @@ def _validate(fields: dict[str, Any]) -> None:
     output = fields.get("output")
     if output is not None and not (output.get("title") and output.get("summary")):
         raise validation("CheckRun", "output", "missing_field")
+    for key in ("started_at", "completed_at"):
+        try:
+            _timestamp(fields.get(key))
+        except ValueError as exc:
+            raise validation("CheckRun", key, "invalid") from exc
 
 
 def _timestamp(value: object) -> float | None:
+    """An ISO 8601 time from the App as a unix time (ValueError when it is not one)."""
     if not isinstance(value, str):
         return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError as exc:
-        raise validation("CheckRun", "started_at", "invalid") from exc
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def _apply(hub: Hub, run: CheckRun, fields: dict[str, Any]) -> None:
