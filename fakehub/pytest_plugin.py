@@ -3,8 +3,9 @@
 Register with `pytest_plugins = ["fakehub.pytest_plugin"]`. When GitHub's API descriptions are
 found (`../shared/github/`, or the directory in FAKEHUB_SHARED_DIR), every REST request and
 response and every webhook of the stand-in is checked against them, and a test whose traffic
-does not conform errors at teardown, listing the problems. Mark a test
-`@pytest.mark.fakehub_allow_violations` when it sends what GitHub would refuse on purpose.
+does not conform errors at teardown, listing the problems; so does a test that called a route
+the stand-in does not implement. Mark a test `@pytest.mark.fakehub_allow_violations` or
+`@pytest.mark.fakehub_allow_unexpected` when it does so on purpose.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "fakehub_allow_violations: the test's traffic to the stand-in may break GitHub's API "
         "description on purpose",
+    )
+    config.addinivalue_line(
+        "markers",
+        "fakehub_allow_unexpected: the test calls routes the stand-in does not implement, on "
+        "purpose",
     )
 
 
@@ -60,11 +66,21 @@ def fakehub(
         yield running
     finally:
         running.stop()
-    if running.violations and request.node.get_closest_marker("fakehub_allow_violations") is None:
-        listing = "\n".join(f"  {v}" for v in running.violations[:50])
+    problems = []
+    if request.node.get_closest_marker("fakehub_allow_violations") is None:
+        problems += running.violations
+    if request.node.get_closest_marker("fakehub_allow_unexpected") is None:
+        # A route the stand-in lacks answers 404, which code under test may take for "not
+        # found" and carry on: such a call must fail the test instead of passing unseen.
+        problems += [
+            f"unexpected call (no such route in the stand-in): {r.method} {r.path}"
+            for r in running.unexpected_requests
+        ]
+    if problems:
+        listing = "\n".join(f"  {p}" for p in problems[:50])
         pytest.fail(
-            f"the stand-in saw traffic that does not fit GitHub's API description, "
-            f"or failed on it:\n{listing}"
+            "the stand-in saw traffic that does not fit GitHub's API description, that it "
+            f"does not implement, or that it failed on:\n{listing}"
         )
 
 

@@ -87,6 +87,7 @@ def test_request_log_and_rate_limit_headers(fakehub: RunningFakeHub, repo_name: 
     assert [r["path"] for r in fakehub.control.requests()] == [f"/repos/{repo_name}"]
 
 
+@pytest.mark.fakehub_allow_unexpected
 def test_unknown_route_is_github_404_and_logged(fakehub: RunningFakeHub, repo_name: str) -> None:
     token = fakehub.installation_token()
     response = requests.post(
