@@ -18,7 +18,7 @@ def create_ref(hub: Hub, repo: Repo, user: User, ref: str, sha: str) -> None:
         raise ApiError(422, "Reference name is invalid")
     git = hub.git(repo)
     with hub.git_lock(repo):
-        if git.object_type(sha) is None:
+        if git.object_type(sha) != "commit":  # branches and tags here point at commits
             raise ApiError(422, "Object does not exist")
         if git.ref_sha(ref) is not None:
             raise ApiError(422, "Reference already exists")
@@ -32,7 +32,7 @@ def update_ref(hub: Hub, repo: Repo, user: User, ref: str, sha: str, force: bool
         old = git.ref_sha(ref)
         if old is None:
             raise ApiError(422, "Reference does not exist")
-        if git.object_type(sha) is None:
+        if git.object_type(sha) != "commit":  # branches and tags here point at commits
             raise ApiError(422, "Object does not exist")
         if not force and not git.is_ancestor(old, sha):
             raise ApiError(422, "Update is not a fast forward")
