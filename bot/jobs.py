@@ -20,6 +20,7 @@ from bot.core.state import RunState
 from bot.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 
 SHORT_JOB_TIMEOUT = 300
+REPORT_LOST_JOB = "workers.failures.report_lost_job"
 # A builder job also clones, runs the checks and pushes; its own timeout covers the agent.
 BUILDER_JOB_MARGIN = 30 * 60
 
@@ -33,6 +34,9 @@ class JobSpec:
     args: tuple[Any, ...]
     job_id: str
     timeout: int
+    # Called by RQ when the job dies without reporting: its worker was killed, or its machine
+    # went away and another worker found the job abandoned.
+    on_failure: str | None = None
 
 
 _EVENT_JOBS: dict[type[Any], str] = {
@@ -58,6 +62,7 @@ def plan_job(state: RunState, effect: Effect, config: Mapping[str, Any]) -> JobS
             args=args,
             job_id=job_id(state.run_id, effect),
             timeout=minutes * 60 * (1 + len(config.get("checks", ()))) + BUILDER_JOB_MARGIN,
+            on_failure=REPORT_LOST_JOB,
         )
     return JobSpec(
         queue=EVENTS_QUEUE,
@@ -65,4 +70,5 @@ def plan_job(state: RunState, effect: Effect, config: Mapping[str, Any]) -> JobS
         args=args,
         job_id=job_id(state.run_id, effect),
         timeout=SHORT_JOB_TIMEOUT,
+        on_failure=REPORT_LOST_JOB if isinstance(effect, PreparePhase) else None,
     )

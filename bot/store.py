@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 from redis.client import Pipeline
-from rq import Queue
+from rq import Callback, Queue
 
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
@@ -145,5 +145,6 @@ class RunStore:
                 timeout=spec.timeout,
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
+                on_failure=Callback(spec.on_failure) if spec.on_failure else None,
                 pipeline=pipe,
             )

@@ -7,6 +7,7 @@ RQ SimpleWorker until nothing is left to do.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -31,7 +32,9 @@ BUILDER = Path(__file__).resolve().parents[2] / "examples" / "scripted_builder.p
 
 
 def porch_config(command: str | None = None, **extra: Any) -> str:
-    lines = ["builder:", f"  command: {command or f'python3 {BUILDER}'}", "  timeout_minutes: 2"]
+    # A JSON string is a YAML double-quoted scalar: any shell line survives as written.
+    quoted = json.dumps(command or f"python3 {BUILDER}")
+    lines = ["builder:", f"  command: {quoted}", "  timeout_minutes: 2"]
     lines += [f"{key}: {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
