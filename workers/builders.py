@@ -32,13 +32,7 @@ def run_builder(run_id: str, effect_data: dict[str, Any]) -> None:
     effect = effect_from_dict(effect_data)
     assert isinstance(effect, RunBuilder)
     state = rt.store.load(run_id)
-    phase = state.phases.get(effect.phase_id) if state else None
-    if (
-        state is None
-        or phase is None
-        or phase.attempt != effect.attempt
-        or (phase.status is not PhaseStatus.BUILDING)
-    ):
+    if state is None or not state.awaiting(effect.phase_id, effect.attempt, PhaseStatus.BUILDING):
         log.info("run %s: builder %s is stale; skipped", run_id, effect.key)
         return
     config = RepoConfig.model_validate(rt.store.load_config(run_id))

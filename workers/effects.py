@@ -41,7 +41,7 @@ def prepare_phase(run_id: str, effect_data: dict[str, Any]) -> None:
     effect = effect_from_dict(effect_data)
     assert isinstance(effect, PreparePhase)
     state = rt.store.load(run_id)
-    if state is None or not _current(state, effect.phase_id, effect.attempt, PhaseStatus.PREPARING):
+    if state is None or not state.awaiting(effect.phase_id, effect.attempt, PhaseStatus.PREPARING):
         log.info("run %s: prepare %s is stale; skipped", run_id, effect.key)
         return
     repo = rt.repo(state.installation_id, state.repo)
@@ -110,8 +110,7 @@ def _prepare(rt: Runtime, repo: RepoClient, state: RunState, effect: PreparePhas
 
 
 def _pull_body(state: RunState, phase_id: str) -> str:
-    plan = parse_plan(state.plan_text)
-    section = next((p.section for p in plan.phases if p.id == phase_id), "")
+    section = parse_plan(state.plan_text).phase(phase_id).section
     deps = ", ".join(state.deps[phase_id]) or "none"
     return (
         f"Phase `{phase_id}` of the plan in #{state.issue_number} ({state.plan_source}), "
@@ -168,8 +167,3 @@ def cancel_builder(run_id: str, effect_data: dict[str, Any]) -> None:
             job.cancel()
     except InvalidJobOperation:
         log.info("run %s: builder %s already finished", run_id, job_id)
-
-
-def _current(state: RunState, phase_id: str, attempt: int, status: PhaseStatus) -> bool:
-    phase = state.phases.get(phase_id)
-    return phase is not None and phase.attempt == attempt and phase.status is status

@@ -83,3 +83,21 @@ def _decode_value(hint: Any, value: Any) -> Any:
     ):
         raise ValueError(f"expected {hint.__name__}, got {value!r}")
     return value
+
+
+def encode_tagged(value: Any) -> dict[str, Any]:
+    """`{"type": "<ClassName>", ...fields}`: a member of a union, ready to travel as JSON."""
+    return {"type": type(value).__name__, **encode(value)}
+
+
+def decode_tagged(types_by_name: Mapping[str, type[T]], data: Mapping[str, Any]) -> T:
+    """The inverse of `encode_tagged` over the classes named; ValueError for anything else."""
+    fields = dict(data)
+    name = fields.pop("type", None)
+    cls = types_by_name.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"unknown type {name!r}")
+    try:
+        return decode(cls, fields)
+    except TypeError as exc:  # a required field is missing
+        raise ValueError(f"{name}: {exc}") from exc

@@ -122,16 +122,8 @@ def job_id(run_id: str, effect: Effect) -> str:
 
 
 def effect_to_dict(effect: Effect) -> dict[str, Any]:
-    return {"type": type(effect).__name__, **codec.encode(effect)}
+    return codec.encode_tagged(effect)
 
 
 def effect_from_dict(data: Mapping[str, Any]) -> Effect:
-    fields = dict(data)
-    name = fields.pop("type", None)
-    cls = EFFECT_TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"unknown effect type {name!r}")
-    try:
-        return codec.decode(cls, fields)
-    except TypeError as exc:
-        raise ValueError(f"{name}: {exc}") from exc
+    return codec.decode_tagged(EFFECT_TYPES, data)

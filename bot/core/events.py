@@ -113,17 +113,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """`{"type": "PhaseBuilt", "at": ..., ...}`, JSON-ready."""
-    return {"type": type(event).__name__, **codec.encode(event)}
+    return codec.encode_tagged(event)
 
 
 def event_from_dict(data: Mapping[str, Any]) -> Event:
     """The inverse of `event_to_dict`; ValueError for an unknown type or malformed fields."""
-    fields = dict(data)
-    name = fields.pop("type", None)
-    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"unknown event type {name!r}")
-    try:
-        return codec.decode(cls, fields)
-    except TypeError as exc:  # a required field is missing
-        raise ValueError(f"{name}: {exc}") from exc
+    return codec.decode_tagged(EVENT_TYPES, data)
