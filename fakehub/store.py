@@ -25,6 +25,10 @@ class Permission(StrEnum):
     ADMIN = "admin"
 
     @property
+    def rank(self) -> int:
+        return list(Permission).index(self)
+
+    @property
     def legacy(self) -> str:
         """The `permission` field of the collaborator-permission endpoint uses older names."""
         return {

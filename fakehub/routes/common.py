@@ -12,7 +12,7 @@ from fakehub.auth import Kind, Principal
 from fakehub.errors import ApiError, not_found
 from fakehub.gitrepo import GitRepo
 from fakehub.hub import Hub
-from fakehub.store import Repo, User
+from fakehub.store import Permission, Repo, User
 
 API_PREFIX = "/api/v3"
 DEFAULT_PER_PAGE = 30
@@ -50,11 +50,22 @@ def require_app() -> Principal:
     return cast(Principal, who)
 
 
-def get_repo(owner: str, name: str) -> Repo:
+def get_repo(owner: str, name: str, write: bool = False) -> Repo:
+    """The repository as the caller may see it; `write` for calls that need push access.
+
+    The App's installation may do anything; a person's token only what their role allows
+    (repositories are private: without a role, they do not exist).
+    """
     found = hub().store.repo(owner, name)
     if found is None:
         raise not_found()
-    caller()
+    who = caller()
+    if principal().kind is Kind.USER:
+        role = found.permission_of(who)
+        if role is Permission.NONE and found.private:
+            raise not_found()
+        if write and role.rank < Permission.WRITE.rank:
+            raise ApiError(403, "Must have push access to this repository.")
     return found
 
 

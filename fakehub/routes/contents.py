@@ -40,7 +40,7 @@ def get_contents(owner: str, name: str, path: str) -> Response:
 @bp.put(f"{R}/contents/<path:path>")
 def put_contents(owner: str, name: str, path: str) -> Response:
     """Create or update one file with a commit on a branch, as a person editing on the web."""
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     user = caller()
     data = body()
     message, encoded = data.get("message"), data.get("content")

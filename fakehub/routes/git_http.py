@@ -9,9 +9,9 @@ import subprocess
 from flask import Blueprint, Response, request
 
 from fakehub import refs
-from fakehub.auth import AuthError, Principal
+from fakehub.auth import AuthError, Kind, Principal
 from fakehub.routes.common import hub
-from fakehub.store import Repo
+from fakehub.store import Permission, Repo
 
 bp = Blueprint("git_http", __name__)
 
@@ -48,6 +48,12 @@ def git_service(owner: str, name: str, service: str) -> Response:
     if who is None:
         # Repositories are private: every git request needs a valid token.
         return _challenge("Invalid username or token.")
+    if who.kind is Kind.USER:
+        role = repo.permission_of(who.user)
+        pushing = service == "git-receive-pack" or request.args.get("service") == "git-receive-pack"
+        if role is Permission.NONE or (pushing and role.rank < Permission.WRITE.rank):
+            message = f"Permission to {repo.full_name}.git denied to {who.user.login}.\n"
+            return Response(message, status=403, mimetype="text/plain")
     if service != "git-receive-pack":
         return _run_backend(repo, who, service)
     # Under the repository's git lock, so that the refs compared before and after moved by

@@ -100,7 +100,7 @@ def is_merged(owner: str, name: str, number: int) -> Response:
 
 @bp.put(f"{P}/<int:number>/merge")
 def merge_pull(owner: str, name: str, number: int) -> Response:
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     data = body()
     sha = pulls.merge_pull(
         hub(),

@@ -85,7 +85,7 @@ def get_git_commit(owner: str, name: str, sha: str) -> Response:
 @bp.post(f"{R}/git/commits")
 def create_git_commit(owner: str, name: str) -> Response:
     """A commit object from a tree and parents; no ref moves (as on GitHub)."""
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     git = hub().git(repo)
     data = body()
     message, tree = data.get("message"), data.get("tree")
@@ -187,7 +187,7 @@ def compare(owner: str, name: str, basehead: str) -> Response:
 
 @bp.post(f"{R}/merges")
 def merge(owner: str, name: str) -> Response:
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     data = body()
     base, head = data.get("base"), data.get("head")
     if not isinstance(base, str) or not isinstance(head, str):
@@ -238,7 +238,7 @@ def matching_refs(owner: str, name: str, ref: str) -> Response:
 
 @bp.post(f"{R}/git/refs")
 def create_ref(owner: str, name: str) -> Response:
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     data = body()
     ref, sha = data.get("ref"), data.get("sha")
     if not isinstance(ref, str) or not isinstance(sha, str):
@@ -249,7 +249,7 @@ def create_ref(owner: str, name: str) -> Response:
 
 @bp.patch(f"{R}/git/refs/<path:ref>")
 def update_ref(owner: str, name: str, ref: str) -> Response:
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     data = body()
     sha = data.get("sha")
     if not isinstance(sha, str):
@@ -261,7 +261,7 @@ def update_ref(owner: str, name: str, ref: str) -> Response:
 
 @bp.delete(f"{R}/git/refs/<path:ref>")
 def delete_ref(owner: str, name: str, ref: str) -> Response:
-    repo = get_repo(owner, name)
+    repo = get_repo(owner, name, write=True)
     refs.delete_ref(hub(), repo, caller(), refs.full_ref(ref))
     return no_content()
 

@@ -52,7 +52,7 @@ def test_at_most_three_actions(repo: Repository) -> None:
 
 
 def test_people_cannot_create_check_runs(fakehub: RunningFakeHub, repo_name: str) -> None:
-    token = fakehub.control.add_user("carol")
+    token = fakehub.control.add_collaborator(repo_name, "carol", "admin")
     as_carol = fakehub.github(token).get_repo(repo_name)
     with pytest.raises(GithubException) as raised:
         as_carol.create_check_run("x", as_carol.get_branch("main").commit.sha)

@@ -110,3 +110,41 @@ def test_merge_of_missing_branch_is_404(repo: Repository) -> None:
     with pytest.raises(GithubException) as raised:
         repo.merge("main", "no-such-branch")
     assert raised.value.status == 404
+
+
+def test_roles_limit_what_a_person_may_push(
+    fakehub: RunningFakeHub, repo: Repository, tmp_path: Path
+) -> None:
+    reader = fakehub.control.add_collaborator("octo/app", "rita", "read")
+    writer = fakehub.control.add_collaborator("octo/app", "wes", "write")
+    stranger = fakehub.control.add_user("sam")
+    work = tmp_path / "work"
+    git("clone", "--quiet", fakehub.clone_url("octo/app", reader), str(work))
+    assert (
+        git(
+            "clone", fakehub.clone_url("octo/app", stranger), str(tmp_path / "no"), check=False
+        ).returncode
+        != 0
+    )
+    git("checkout", "--quiet", "-b", "from-rita", cwd=work)
+    commit_file(work, "r.txt", "r\n", "r")
+    refused = git("push", fakehub.clone_url("octo/app", reader), "from-rita", cwd=work, check=False)
+    assert refused.returncode != 0
+    git("push", "--quiet", fakehub.clone_url("octo/app", writer), "from-rita", cwd=work)
+    assert repo.get_branch("from-rita").name == "from-rita"
+
+
+def test_roles_limit_what_a_person_may_write_through_rest(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    reader = fakehub.github(fakehub.control.add_collaborator("octo/app", "rita", "read"))
+    as_rita = reader.get_repo("octo/app")
+    sha = as_rita.get_branch("main").commit.sha
+    assert as_rita.create_issue("readers may open issues").user.login == "rita"
+    with pytest.raises(GithubException) as raised:
+        as_rita.create_git_ref("refs/heads/nope", sha)
+    assert raised.value.status == 403
+    stranger = fakehub.github(fakehub.control.add_user("sam"))
+    with pytest.raises(GithubException) as raised:
+        stranger.get_repo("octo/app")
+    assert raised.value.status == 404
