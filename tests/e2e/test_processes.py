@@ -98,12 +98,31 @@ def test_the_status_comment_ends_with_every_phase_done(
     assert "### porch parallel: done" in bodies[0]
 
 
+SECRET_SHAPES = ("ghs_", "ghp_", "x-access-token:", "PRIVATE KEY")
+
+
 def test_no_token_appears_in_any_log(diamond: tuple[LocalStack, RunResult]) -> None:
     stack, _ = diamond
     logs = stack.log_text()
-    assert "issue_comment" in logs or "POST /webhooks/github" in logs  # the logs are real
-    for shape in ("ghs_", "ghp_", "x-access-token:", "BEGIN RSA PRIVATE KEY"):
+    assert "POST /webhooks/github" in logs and "run_builder" in logs  # the logs are real
+    for shape in SECRET_SHAPES:
         assert shape not in logs
+
+
+def test_no_token_appears_in_comments_check_runs_or_prs(
+    diamond: tuple[LocalStack, RunResult],
+) -> None:
+    stack, result = diamond
+    repo = stack.github().get_repo(REPO)
+    texts = [c.body for c in repo.get_issue(result.issue_number).get_comments()]
+    for phase in result.state.phases.values():
+        assert phase.head_sha is not None and phase.pr_number is not None
+        texts.append(repo.get_pull(phase.pr_number).body)
+        for run in repo.get_commit(phase.head_sha).get_check_runs():
+            texts += [run.output.title, run.output.summary, run.output.text or ""]
+    assert any("building phase_" in text for text in texts)  # the builder's log is there
+    for shape in SECRET_SHAPES:
+        assert not any(shape in text for text in texts)
 
 
 def test_the_status_comment_is_unique_per_run(diamond: tuple[LocalStack, RunResult]) -> None:

@@ -114,3 +114,28 @@ def test_github_failing_after_the_write_creates_no_duplicates(porch: Porch) -> N
         assert len(_check_runs(porch, phase.head_sha)) == 1
     failed_posts = [r for r in porch.hub.requests if r.status == 502]
     assert len(failed_posts) == 3
+
+
+def test_status_brings_the_one_status_comment_up_to_date(porch: Porch) -> None:
+    porch.repo()
+    issue = _start(porch)
+    [before] = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
+
+    def edits() -> int:
+        return sum(
+            1
+            for d in porch.hub.deliveries
+            if d.event == "issue_comment"
+            and d.action == "edited"
+            and d.payload["comment"]["id"] == before.id
+        )
+
+    edited_before = edits()
+    status = porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch status")
+    porch.settle()
+    [after] = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
+    assert after.id == before.id
+    assert edits() == edited_before + 1
+    assert "4 of 4 phases done" in after.body
+    comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(status["id"])
+    assert [r.content for r in comment.get_reactions()] == ["eyes"]
