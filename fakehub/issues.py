@@ -157,16 +157,19 @@ def delete_comment(hub: Hub, repo: Repo, comment: Comment, user: User) -> None:
     hub.emit("issue_comment", repo, user, action="deleted", issue=issue_data, comment=comment_data)
 
 
-def add_reaction(hub: Hub, comment: Comment, user: User, content: str) -> tuple[Reaction, bool]:
-    """The user's reaction, and whether it is new (GitHub answers 200 for an existing one)."""
+def add_reaction(
+    hub: Hub, target: Comment | Issue, user: User, content: str
+) -> tuple[Reaction, bool]:
+    """The user's reaction on a comment or an issue, and whether it is new (GitHub answers 200
+    for an existing one)."""
     if content not in render.REACTIONS:
         raise validation("Reaction", "content", "invalid")
     with hub.store.lock:
-        for existing in comment.reactions:
+        for existing in target.reactions:
             if existing.user.id == user.id and existing.content == content:
                 return existing, False
         reaction = Reaction(hub.store.new_id(), user, content, hub.clock.now())
-        comment.reactions.append(reaction)
+        target.reactions.append(reaction)
         return reaction, True
 
 

@@ -247,7 +247,7 @@ def issue(urls: Urls, repo: Repo, it: Issue, via_app: JSON | None = None) -> JSO
         "updated_at": iso(it.updated_at),
         "closed_by": user(urls, it.closed_by) if it.closed_by else None,
         "author_association": author_association(repo, it.user),
-        "reactions": reaction_rollup(f"{api}/reactions", []),
+        "reactions": reaction_rollup(f"{api}/reactions", it.reactions),
         "timeline_url": f"{api}/timeline",
         "performed_via_github_app": via_app,
     }

@@ -117,6 +117,7 @@ class Issue:
     labels: list[Label] = field(default_factory=list)
     assignees: list[User] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
     pull: Pull | None = None
 
 

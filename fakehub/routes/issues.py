@@ -150,6 +150,25 @@ def create_reaction(owner: str, name: str, comment_id: int) -> Response:
     return json_response(render.reaction(hub().urls, reaction), 201 if created else 200)
 
 
+@bp.get(f"{R}/issues/<int:number>/reactions")
+def list_issue_reactions(owner: str, name: str, number: int) -> Response:
+    repo = get_repo(owner, name)
+    issue = issues.get_issue(repo, number)
+    content = request.args.get("content")
+    with hub().store.lock:
+        found = [r for r in issue.reactions if content is None or r.content == content]
+        items = [render.reaction(hub().urls, r) for r in found]
+    return paginate(items)
+
+
+@bp.post(f"{R}/issues/<int:number>/reactions")
+def create_issue_reaction(owner: str, name: str, number: int) -> Response:
+    repo = get_repo(owner, name)
+    issue = issues.get_issue(repo, number)
+    reaction, created = issues.add_reaction(hub(), issue, caller(), str(body().get("content")))
+    return json_response(render.reaction(hub().urls, reaction), 201 if created else 200)
+
+
 # -- labels ---------------------------------------------------------------------------------
 
 

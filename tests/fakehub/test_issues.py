@@ -120,3 +120,10 @@ def test_what_the_app_writes_is_performed_via_the_app(
     fakehub.flush()
     (created,) = [d.payload for d in fakehub.deliveries if d.event == "issue_comment"]
     assert created["comment"]["performed_via_github_app"]["slug"] == "porch-parallel"
+
+
+def test_reactions_on_issues(repo: Repository) -> None:
+    issue = repo.create_issue("Plan")
+    issue.create_reaction("rocket")
+    assert [r.content for r in issue.get_reactions()] == ["rocket"]
+    assert repo.get_issue(issue.number).reactions["rocket"] == 1
