@@ -101,7 +101,7 @@ def _schedule_lines(analysis: PlanAnalysis) -> list[str]:
         "",
         f"Critical path: {' → '.join(analysis.critical_path)}",
         f"Makespan: {makespan}",
-        f"Widest wave: {analysis.widest_wave} phases",
+        f"Widest wave: {analysis.widest_wave} phase{'' if analysis.widest_wave == 1 else 's'}",
     ]
     if analysis.predicted_conflicts:
         lines += ["", "Predicted conflicts:"]
