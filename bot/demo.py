@@ -97,14 +97,7 @@ def _watch(
     seen: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = next(
-            (
-                s
-                for s in map(store.load, store.run_ids())
-                if s and s.repo == repo and s.issue_number == issue
-            ),
-            None,
-        )
+        state = store.current(repo, issue)
         if state is not None:
             for phase in state.phases.values():
                 if seen.get(phase.phase_id) != phase.status.value:

@@ -15,6 +15,9 @@ _PLAN_PATH = re.compile(
 )
 
 
+ISSUE_BODY = "the issue body"
+
+
 @dataclass(frozen=True)
 class FoundPlan:
     text: str
@@ -42,12 +45,12 @@ def find_plan(
             return PlanNotFound(f"There is no file `{path}` on `{ref}`.")
         return FoundPlan(text, f"`{path}`")
     if parse_plan(body).phases:
-        return FoundPlan(body, "the issue body")
-    for path in named_plan_paths(body):
+        return FoundPlan(body, ISSUE_BODY)
+    named = named_plan_paths(body)
+    for path in named:
         text = read(path)
         if text is not None:
             return FoundPlan(text, f"`{path}`")
-    named = named_plan_paths(body)
     if named:
         listed = ", ".join(f"`{p}`" for p in named)
         return PlanNotFound(f"The issue names {listed}, but none of them exists on `{ref}`.")

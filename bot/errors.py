@@ -29,3 +29,7 @@ class ConfigError(PorchError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems or (message,)
+
+
+class FileTooLarge(PorchError):
+    """A plan or config file on GitHub is larger than the bot reads."""

@@ -24,6 +24,7 @@ class IssueComment:
     issue_number: int
     issue_title: str
     issue_body: str
+    issue_author: str
     is_pull_request: bool
     comment_id: int
     body: str
@@ -50,6 +51,7 @@ def issue_comment_from(payload: Mapping[str, Any]) -> IssueComment:
         issue_number=int(issue["number"]),
         issue_title=str(issue.get("title") or ""),
         issue_body=str(issue.get("body") or ""),
+        issue_author=str(issue["user"]["login"]),
         is_pull_request="pull_request" in issue,
         comment_id=int(comment["id"]),
         body=str(comment.get("body") or ""),

@@ -72,4 +72,7 @@ def work(settings: Settings, burst: bool = False, name: str | None = None) -> bo
     connection = connect(settings)
     worker = Worker(worker_queues(connection), connection=connection, name=name)
     log.info("worker %s on Redis %s (pid %s)", worker.name, settings.redis_display, os.getpid())
-    return bool(worker.work(burst=burst, logging_level=settings.log_level))
+    # The scheduler moves retried deliveries back to their queue when their wait is over.
+    return bool(
+        worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=not burst)
+    )

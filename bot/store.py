@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -36,8 +36,17 @@ def config_key(run_id: str) -> str:
     return f"porch:run:{run_id}:config"
 
 
+def issue_key(repo: str, issue_number: int) -> str:
+    """Points at the issue's current run."""
+    return f"porch:issue:{repo}#{issue_number}"
+
+
 def comment_key(run_id: str) -> str:
     return f"porch:run:{run_id}:comment"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RunExists(Exception):
@@ -58,75 +67,84 @@ class RunStore:
 
     def run_ids(self, newest_first: bool = True, limit: int = 100) -> list[str]:
         ids = self.redis.zrange(RUNS_INDEX, 0, limit - 1, desc=newest_first)
-        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+        return [_text(i) for i in ids if isinstance(i, bytes | str)]
+
+    def current(self, repo: str, issue_number: int) -> RunState | None:
+        """The issue's latest run, running or finished; None when it never had one."""
+        run_id = self.redis.get(issue_key(repo, issue_number))
+        return self.load(_text(run_id)) if run_id else None
+
+    def next_run_id(self, repo_id: int, repo: str, issue_number: int) -> str:
+        """A fresh run id: `/porch parallel` after a cancel or failure starts a new run."""
+        number = self.redis.incr(f"{issue_key(repo, issue_number)}:runs")
+        return f"r{repo_id}-{issue_number}-{number}"
 
     def create(self, state: RunState, config: dict[str, Any], at: float) -> RunState:
-        """Store a new run and start it; RunExists when the issue already has one running.
+        """Store a new run, make it the issue's current run and start it.
 
-        A finished run for the same issue is replaced: `/porch parallel` after a cancel or a
-        failure starts afresh.
+        RunExists when the issue's current run is still going: one run per issue at a time.
         """
-
-        def change(current: RunState | None) -> tuple[RunState, list[Effect]] | None:
-            if current is not None and not current.status.finished:
-                raise RunExists(current.run_id)
-            return reduce(state, RunStarted(at=at))
-
-        started = self._transact(
-            state.run_id,
-            change,
-            config=config,
-            extra=lambda pipe: (
-                pipe.set(config_key(state.run_id), json.dumps(config)),
-                pipe.zadd(RUNS_INDEX, {state.run_id: state.created_at}),
-            ),
-        )
-        assert started is not None
-        return started
+        pointer = issue_key(state.repo, state.issue_number)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(pointer)
+                    current_id = pipe.get(pointer)
+                    if current_id is not None:
+                        # Watched too: a current run finishing now lets this one start.
+                        pipe.watch(run_key(_text(current_id)))
+                        raw = pipe.get(run_key(_text(current_id)))
+                        current = RunState.from_dict(json.loads(raw)) if raw else None
+                        if current is not None and not current.status.finished:
+                            raise RunExists(current.run_id)
+                    started, effects = reduce(state, RunStarted(at=at))
+                    pipe.multi()
+                    pipe.set(pointer, state.run_id)
+                    pipe.set(config_key(state.run_id), json.dumps(config))
+                    pipe.zadd(RUNS_INDEX, {state.run_id: state.created_at})
+                    self._commit(pipe, started, effects, config)
+                    return started
+                except redis.WatchError:
+                    continue
 
     def apply(self, run_id: str, event: Event) -> RunState | None:
-        """Reduce one event into the stored run; None when there is no such run."""
+        """Reduce one event into the stored run; None when there is no such run.
 
-        def change(current: RunState | None) -> tuple[RunState, list[Effect]] | None:
-            if current is None:
-                log.warning("run %s: no such run for %s", run_id, type(event).__name__)
-                return None
-            return reduce(current, event)
-
-        return self._transact(run_id, change)
-
-    def _transact(
-        self,
-        run_id: str,
-        change: Callable[[RunState | None], tuple[RunState, list[Effect]] | None],
-        config: Mapping[str, Any] | None = None,
-        extra: Callable[[Pipeline], object] | None = None,
-    ) -> RunState | None:
+        Stale and repeated events commit nothing. When another worker changed the run between
+        our read and our write, the event is reduced again against what it wrote.
+        """
         key = run_key(run_id)
         with self.redis.pipeline() as pipe:
             while True:
                 try:
                     pipe.watch(key)
                     raw = pipe.get(key)
-                    current = RunState.from_dict(json.loads(raw)) if raw else None
-                    result = change(current)
-                    if result is None:
-                        return current
-                    new, effects = result
+                    if raw is None:
+                        log.warning("run %s: no such run for %s", run_id, type(event).__name__)
+                        return None
+                    current = RunState.from_dict(json.loads(raw))
+                    new, effects = reduce(current, event)
                     if new is current and not effects:
-                        return current  # a stale or repeated event: nothing to commit
+                        return current
+                    config = self.load_config(run_id) if effects else {}
                     pipe.multi()
-                    pipe.set(key, json.dumps(new.to_dict()))
-                    if extra is not None:
-                        extra(pipe)
-                    if effects and config is None:
-                        config = self.load_config(run_id)
-                    self._enqueue(pipe, new, effects, config or {})
-                    pipe.execute()
+                    self._commit(pipe, new, effects, config)
                     return new
                 except redis.WatchError:
                     log.info("run %s changed under us; reducing again", run_id)
                     continue
+
+    def _commit(
+        self,
+        pipe: Pipeline,
+        state: RunState,
+        effects: Sequence[Effect],
+        config: Mapping[str, Any],
+    ) -> None:
+        """Store the state and enqueue its effects' jobs: the MULTI block's body, then EXEC."""
+        pipe.set(run_key(state.run_id), json.dumps(state.to_dict()))
+        self._enqueue(pipe, state, effects, config)
+        pipe.execute()
 
     def _enqueue(
         self,

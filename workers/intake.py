@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from gidgethub import sansio
+from rq import get_current_job
 
 from bot.handlers import router
 from bot.handlers.context import Context
@@ -17,7 +18,12 @@ log = logging.getLogger(__name__)
 
 def handle_delivery(event_name: str, delivery_id: str, payload: dict[str, Any]) -> None:
     event = sansio.Event(payload, event=event_name, delivery_id=delivery_id)
-    ctx = Context(runtime=Runtime.for_job(), delivery_id=delivery_id)
+    job = get_current_job()
+    ctx = Context(
+        runtime=Runtime.for_job(),
+        delivery_id=delivery_id,
+        retries_left=(job.retries_left or 0) if job else 0,
+    )
     log.info("delivery %s: %s.%s", delivery_id, event_name, payload.get("action", ""))
     # Handlers are coroutines because gidgethub's router awaits them; they run one at a time
     # here, in this job, and may block.

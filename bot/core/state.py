@@ -169,6 +169,7 @@ def new_run(
     branch_prefix: str = "porch",
     plan_text: str = "",
     plan_source: str = "",
+    run_number: int = 1,
 ) -> RunState:
     """The initial state of a run over a valid plan: every phase pending, nothing dispatched.
 
@@ -190,7 +191,8 @@ def new_run(
         base_branch=base_branch,
         base_sha=base_sha,
         branch_prefix=names.branch_prefix(branch_prefix),
-        slug=names.slugify(issue_title),
+        # A later run of the same issue gets branches of its own, never the old run's work.
+        slug=names.slugify(issue_title) + (f"-run{run_number}" if run_number > 1 else ""),
         phases={pid: PhaseState(phase_id=pid) for pid in ids},
         deps={pid: deps[pid] for pid in ids},
         titles={pid: plan.phase(pid).title for pid in ids},

@@ -1,28 +1,40 @@
 """Everything the bot does to a repository on GitHub, through PyGithub, safe to repeat.
 
-RQ delivers a job at least once and GitHub sometimes answers 502 after doing the work, so every
-write here first looks for its own earlier result (a branch, a PR for the same head, a check run
-with the same external id, a comment with our marker) and reuses it instead of duplicating it.
+RQ delivers a job at least once, and GitHub sometimes answers 502 (or the connection drops)
+after doing the work. So every create here first looks for its own earlier result (a branch,
+a PR for the same head, a check run with the same external id, a comment with our marker) and
+reuses it; only when it is not there is the create tried again. Reads are retried by PyGithub
+itself; edits, which GitHub applies idempotently, are retried here.
+
+The repository object is lazy: objects reached from it (an issue, a comment, a ref) cost no
+request until an attribute is read, so an existence check must read one inside its `try`.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
+import requests
 from github import Github, GithubException, UnknownObjectException
 from github.CheckRun import CheckRun
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from bot.errors import FileTooLarge
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ATTEMPTS = 3
+BACKOFF_SECONDS = (1.0, 3.0)
 
 
 class MergeConflict(Exception):
@@ -36,42 +48,58 @@ class PullRef:
     html_url: str
 
 
-def _is_server_error(exc: GithubException) -> bool:
-    return exc.status >= 500
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may pass, and whose request may nevertheless have been carried out."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500
+    return isinstance(exc, requests.RequestException)
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
 
 
 def _ensure(create: Callable[[], T], find: Callable[[], T | None], what: str) -> T:
-    """Create something at most once: on a server error, look for it before trying again."""
+    """Create something at most once: after a failure that may have happened, look first."""
     existing = find()
     if existing is not None:
         return existing
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return create()
-        except GithubException as exc:
-            if not _is_server_error(exc) and exc.status != 422:
+        except (GithubException, requests.RequestException) as exc:
+            # 422 is GitHub's "already exists" for refs and pulls: a racing job made it.
+            already = isinstance(exc, GithubException) and exc.status == 422
+            if not (already or is_transient(exc)):
                 raise
-            # 422 is GitHub's "already exists" for refs and pulls; a 5xx may have been done.
             found = find()
             if found is not None:
                 log.info("%s: reusing what an earlier request created", what)
                 return found
-            if exc.status == 422 or attempt == ATTEMPTS:
+            if already or attempt == ATTEMPTS:
                 raise
-            log.warning("%s: GitHub answered %s, trying again", what, exc.status)
+            log.warning("%s: %s, trying again", what, _describe(exc))
+            _pause(attempt)
     raise AssertionError("unreachable")
 
 
 def _retry(call: Callable[[], T], what: str) -> T:
-    """Repeat a call that is idempotent by nature (an edit, a read) over server errors."""
+    """Repeat a call that is idempotent by nature (an edit, a merge) over transient failures."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return call()
-        except GithubException as exc:
-            if not _is_server_error(exc) or attempt == ATTEMPTS:
+        except (GithubException, requests.RequestException) as exc:
+            if not is_transient(exc) or attempt == ATTEMPTS:
                 raise
-            log.warning("%s: GitHub answered %s, trying again", what, exc.status)
+            log.warning("%s: %s, trying again", what, _describe(exc))
+            _pause(attempt)
     raise AssertionError("unreachable")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, GithubException):
+        return f"GitHub answered {exc.status}"
+    return type(exc).__name__
 
 
 class RepoClient:
@@ -81,55 +109,67 @@ class RepoClient:
         self._gh = gh
         self.full_name = full_name
         self.owner = full_name.split("/", 1)[0]
-        # Lazy: no request until a method needs one; most calls only need the URL.
         self._repo: Repository = gh.withLazy(True).get_repo(full_name)
+
+    @cached_property
+    def _details(self) -> Repository:
+        """The repository as GitHub describes it (one request, made when first needed)."""
+        return self._gh.get_repo(self.full_name)
 
     # -- reading -------------------------------------------------------------------------------
 
     def default_branch(self) -> str:
-        return _retry(lambda: self._gh.get_repo(self.full_name).default_branch, "repository")
-
-    def branch_sha(self, branch: str) -> str:
-        ref = _retry(lambda: self._repo.get_git_ref(f"heads/{branch}"), f"ref {branch}")
-        return ref.object.sha
-
-    def read_file(self, path: str, ref: str) -> str | None:
-        """A text file at a ref, or None when there is no such file."""
-        try:
-            content = _retry(lambda: self._repo.get_contents(path, ref=ref), f"file {path}")
-        except UnknownObjectException:
-            return None
-        if isinstance(content, list):  # a directory
-            return None
-        return content.decoded_content.decode("utf-8", errors="replace")
+        return self._details.default_branch
 
     def clone_url(self) -> str:
-        return _retry(lambda: self._gh.get_repo(self.full_name).clone_url, "repository")
+        return self._details.clone_url
+
+    def branch_sha(self, branch: str) -> str:
+        return self._repo.get_git_ref(f"heads/{branch}").object.sha
+
+    def read_file(self, path: str, ref: str, max_bytes: int = 2 * 1024 * 1024) -> str | None:
+        """A text file at a ref, or None when there is no such file (or it is a directory)."""
+        try:
+            content = self._repo.get_contents(path, ref=ref)
+        except UnknownObjectException:
+            return None
+        if isinstance(content, list):
+            return None
+        if content.size > max_bytes:
+            raise FileTooLarge(
+                f"`{path}` is {content.size:,} bytes; at most {max_bytes:,} are read"
+            )
+        if content.encoding != "base64":
+            # GitHub leaves files over 1 MB out of the contents answer: fetch the blob itself.
+            blob = self._repo.get_git_blob(content.sha)
+            return _decode_base64(blob.content)
+        return content.decoded_content.decode("utf-8", errors="replace")
 
     def permission(self, login: str) -> str:
         """The collaborator permission (admin, maintain, write, triage, read or none)."""
         try:
-            return _retry(
-                lambda: self._repo.get_collaborator_permission(login), f"permission {login}"
-            )
+            return self._repo.get_collaborator_permission(login)
         except UnknownObjectException:
             return "none"
 
+    def pull_files(self, number: int) -> list[str]:
+        return [f.filename for f in self._repo.get_pull(number).get_files()]
+
     # -- branches and merges -------------------------------------------------------------------
+
+    def _ref_sha(self, branch: str) -> str | None:
+        try:
+            return self.branch_sha(branch)
+        except UnknownObjectException:
+            return None
 
     def ensure_branch(self, branch: str, sha: str) -> str:
         """The branch's head, creating the branch at `sha` when it does not exist yet."""
 
-        def find() -> str | None:
-            try:
-                return self._repo.get_git_ref(f"heads/{branch}").object.sha
-            except UnknownObjectException:
-                return None
-
         def create() -> str:
             return self._repo.create_git_ref(f"refs/heads/{branch}", sha).object.sha
 
-        return _ensure(create, find, f"branch {branch}")
+        return _ensure(create, lambda: self._ref_sha(branch), f"branch {branch}")
 
     def ensure_started_branch(self, branch: str, parent_sha: str, message: str) -> str:
         """The branch's head; when new, it starts with an empty commit on `parent_sha`.
@@ -138,19 +178,21 @@ class RepoClient:
         draft PR opens before its builder has written anything: the empty commit marks the
         start of the phase and lets the PR exist from the first minute.
         """
-        try:
-            return self.branch_sha(branch)
-        except UnknownObjectException:
-            pass
-        parent = _retry(lambda: self._repo.get_git_commit(parent_sha), "commit")
+        existing = self._ref_sha(branch)
+        if existing is not None:
+            return existing
+        parent = self._repo.get_git_commit(parent_sha)
+        # A commit object that no ref points to is harmless, so creating it twice is too.
         commit = _retry(
-            lambda: self._repo.create_git_commit(message, parent.tree, [parent]),
-            "start commit",
+            lambda: self._repo.create_git_commit(message, parent.tree, [parent]), "start commit"
         )
         return self.ensure_branch(branch, commit.sha)
 
     def merge(self, base_branch: str, head: str, message: str) -> str:
-        """Merge `head` into `base_branch` on GitHub; the new head of `base_branch`."""
+        """Merge `head` into `base_branch` on GitHub; the new head of `base_branch`.
+
+        Merging again what is already merged answers 204, so a retried merge is harmless.
+        """
         try:
             commit = _retry(lambda: self._repo.merge(base_branch, head, message), "merge")
         except GithubException as exc:
@@ -172,10 +214,6 @@ class RepoClient:
         pull = _ensure(create, find, f"pull request {head}")
         return PullRef(pull.number, pull.head.sha, pull.html_url)
 
-    def pull_files(self, number: int) -> list[str]:
-        pull = _retry(lambda: self._repo.get_pull(number), f"pull request {number}")
-        return _retry(lambda: [f.filename for f in pull.get_files()], "pull request files")
-
     # -- check runs ----------------------------------------------------------------------------
 
     def ensure_check_run(self, *, name: str, head_sha: str, external_id: str, **fields: Any) -> int:
@@ -185,10 +223,7 @@ class RepoClient:
 
         def create() -> CheckRun:
             return self._repo.create_check_run(
-                name=name,
-                head_sha=head_sha,
-                external_id=external_id,
-                **_check_fields(fields),
+                name=name, head_sha=head_sha, external_id=external_id, **_check_fields(fields)
             )
 
         return _ensure(create, find, f"check run {name}").id
@@ -199,31 +234,54 @@ class RepoClient:
 
     # -- comments ------------------------------------------------------------------------------
 
-    def comment(self, issue_number: int, body: str) -> int:
+    def comment(self, issue_number: int, body: str, marker: str) -> int:
+        """Post `body` once: `marker` (an HTML comment appended to it) finds an earlier post."""
         issue = self._repo.get_issue(issue_number)
-        return _retry(lambda: issue.create_comment(body), "comment").id
+        text = f"{body}\n\n{marker}"
+        return _ensure(
+            lambda: issue.create_comment(text),
+            lambda: self._find_ours(issue_number, marker),
+            "comment",
+        ).id
 
     def upsert_comment(
         self, issue_number: int, marker: str, body: str, known_id: int | None
     ) -> int:
-        """Edit our comment carrying `marker` (found by id, else by marker), or create it."""
+        """Edit our comment carrying `marker` (by its id, else found by the marker), or post it.
+
+        A comment someone deleted is posted again rather than edited in vain.
+        """
         issue = self._repo.get_issue(issue_number)
-
-        def find() -> IssueComment | None:
-            if known_id is not None:
-                try:
-                    return issue.get_comment(known_id)
-                except UnknownObjectException:
-                    pass
-            return _last(c for c in issue.get_comments() if marker in (c.body or ""))
-
-        existing = _retry(find, "status comment")
+        existing = self._comment_if_ours(issue_number, known_id, marker) if known_id else None
+        existing = existing or self._find_ours(issue_number, marker)
         if existing is not None:
-            _retry(lambda: existing.edit(body), "status comment")
-            return existing.id
-        return _ensure(lambda: issue.create_comment(body), find, "status comment").id
+            try:
+                _retry(lambda: existing.edit(body), "status comment")
+                return existing.id
+            except UnknownObjectException:
+                log.info("status comment %s was deleted; posting it again", existing.id)
+        return _ensure(
+            lambda: issue.create_comment(body),
+            lambda: self._find_ours(issue_number, marker),
+            "status comment",
+        ).id
+
+    def _comment_if_ours(
+        self, issue_number: int, comment_id: int, marker: str
+    ) -> IssueComment | None:
+        comment = self._repo.get_issue(issue_number).get_comment(comment_id)
+        try:
+            return comment if marker in (comment.body or "") else None
+        except UnknownObjectException:
+            return None
+
+    def _find_ours(self, issue_number: int, marker: str) -> IssueComment | None:
+        # Only bots' comments count: a person quoting the marker does not redirect our edits.
+        comments = self._repo.get_issue(issue_number).get_comments()
+        return _last(c for c in comments if c.user.type == "Bot" and marker in (c.body or ""))
 
     def react(self, issue_number: int, comment_id: int, reaction: str) -> None:
+        # GitHub answers 200 with the existing reaction when it is there already.
         comment = self._repo.get_issue(issue_number).get_comment(comment_id)
         _retry(lambda: comment.create_reaction(reaction), "reaction")
 
@@ -236,6 +294,10 @@ def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
         else value
         for key, value in fields.items()
     }
+
+
+def _decode_base64(content: str) -> str:
+    return base64.b64decode(content).decode("utf-8", errors="replace")
 
 
 def _last(items: Iterable[T]) -> T | None:

@@ -23,9 +23,9 @@ from bot.commands import (
 from bot.config import CONFIG_PATH, load_config
 from bot.core.events import CancelRequested, StatusRequested
 from bot.core.state import FailurePolicy, RunSettings, new_run
-from bot.discovery import FoundPlan, find_plan
+from bot.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.errors import ConfigError
-from bot.github.client import RepoClient
+from bot.github.client import RepoClient, is_transient
 from bot.handlers.context import Context
 from bot.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
@@ -36,10 +36,8 @@ log = logging.getLogger(__name__)
 router = Router()
 
 ANSWERED_TTL = 7 * 24 * 3600
-
-
-def run_id_for(repo_id: int, issue_number: int) -> str:
-    return f"r{repo_id}-{issue_number}"
+# A comment is a message to the bot, not a script: repeated lines count once, and only so many.
+MAX_COMMANDS_PER_COMMENT = 5
 
 
 @router.register("issue_comment", action="created")
@@ -49,36 +47,42 @@ async def run_commands(event: sansio.Event, ctx: Context) -> None:
         comment.action, comment.sender_type
     ):
         return
-    commands = parse_commands(comment.body)
+    commands = list(dict.fromkeys(parse_commands(comment.body)))[:MAX_COMMANDS_PER_COMMENT]
     if not commands:
         return
     repo = ctx.runtime.repo(comment.repo.installation_id, comment.repo.full_name)
-    if any(c.changes_run for c in commands) and not may_change_runs(
-        repo.permission(comment.author)
-    ):
-        log.info("refused %s: %s lacks write access", ctx.delivery_id, comment.author)
-        _answer_once(ctx, repo, comment, "refusal", refusal_text(comment.author))
-        return
-    for command in commands:
-        _run(ctx, repo, comment, command)
+    try:
+        if any(c.changes_run for c in commands) and not may_change_runs(
+            repo.permission(comment.author)
+        ):
+            log.info("refused %s: %s lacks write access", ctx.delivery_id, comment.author)
+            _answer_once(ctx, repo, comment, "refusal", refusal_text(comment.author))
+            return
+        for command in commands:
+            _run(ctx, repo, comment, command)
+    except Exception as exc:
+        if is_transient(exc) and ctx.retries_left > 0:
+            raise  # RQ delivers the event again shortly; every step above is repeatable
+        log.exception("delivery %s: command failed", ctx.delivery_id)
+        _answer_once(ctx, repo, comment, "failure", messages.for_failure(exc))
 
 
 def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command) -> None:
-    run_id = run_id_for(comment.repo.id, comment.issue_number)
     store = ctx.runtime.store
     if isinstance(command, Parallel):
         repo.react(comment.issue_number, comment.comment_id, "eyes")
         start_run(ctx, repo, comment, command)
     elif isinstance(command, Status | Cancel):
-        if store.load(run_id) is None:
+        current = store.current(comment.repo.full_name, comment.issue_number)
+        if current is None:
             _answer_once(ctx, repo, comment, "no-run", messages.no_run())
             return
         repo.react(comment.issue_number, comment.comment_id, "eyes")
         at = ctx.runtime.clock()
         if isinstance(command, Status):
-            store.apply(run_id, StatusRequested(at=at, by=comment.author))
+            store.apply(current.run_id, StatusRequested(at=at, by=comment.author))
         else:
-            store.apply(run_id, CancelRequested(at=at, by=comment.author))
+            store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
     elif isinstance(command, Help):
         _answer_once(ctx, repo, comment, "help", messages.help_text())
     elif isinstance(command, Unknown):
@@ -110,6 +114,9 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
     if not isinstance(found, FoundPlan):
         _answer_once(ctx, repo, comment, "plan", messages.plan_not_found(found.reason))
         return
+    if found.source == ISSUE_BODY and not _body_is_trusted(repo, comment):
+        _answer_once(ctx, repo, comment, "plan", messages.untrusted_body(comment.issue_author))
+        return
     plan = parse_plan(found.text)
     analysis = analyse(plan)
     if not analysis.valid:
@@ -119,10 +126,16 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         )
         return
 
+    store = ctx.runtime.store
+    current = store.current(comment.repo.full_name, comment.issue_number)
+    if current is not None and not current.status.finished:
+        _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
+        return
+    run_id = store.next_run_id(comment.repo.id, comment.repo.full_name, comment.issue_number)
     now = ctx.runtime.clock()
     state = new_run(
         plan,
-        run_id=run_id_for(comment.repo.id, comment.issue_number),
+        run_id=run_id,
         repo=comment.repo.full_name,
         installation_id=comment.repo.installation_id,
         issue_number=comment.issue_number,
@@ -138,13 +151,25 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         branch_prefix=config.branch_prefix,
         plan_text=found.text,
         plan_source=found.source,
+        run_number=int(run_id.rsplit("-", 1)[1]),
     )
     try:
-        ctx.runtime.store.create(state, config.model_dump(mode="json"), at=now)
+        store.create(state, config.model_dump(mode="json"), at=now)
     except RunExists:
         _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
         return
     log.info("started run %s for %s#%s", state.run_id, state.repo, state.issue_number)
+
+
+def _body_is_trusted(repo: RepoClient, comment: IssueComment) -> bool:
+    """Whether the issue body's author may decide what builders are told to do.
+
+    Whoever opened the issue can edit its body at any time, also after a maintainer read it:
+    a plan there is only used when its author could start a run themselves.
+    """
+    if comment.issue_author == comment.author:
+        return True  # the commenter's write access was checked already
+    return may_change_runs(repo.permission(comment.issue_author))
 
 
 def _answer_once(
@@ -154,8 +179,9 @@ def _answer_once(
     key = f"porch:answered:{comment.repo.id}:{comment.comment_id}:{kind}"
     if not ctx.runtime.redis.set(key, ctx.delivery_id, nx=True, ex=ANSWERED_TTL):
         return
+    marker = f"<!-- porch-parallel:answer comment={comment.comment_id} kind={kind} -->"
     try:
-        repo.comment(comment.issue_number, body)
+        repo.comment(comment.issue_number, body, marker)
     except Exception:
         ctx.runtime.redis.delete(key)  # not answered after all: a retry may answer
         raise

@@ -11,3 +11,6 @@ from bot.runtime import Runtime
 class Context:
     runtime: Runtime
     delivery_id: str
+    # How many more times RQ will deliver this event if handling it fails: a handler may
+    # leave a passing GitHub failure to a later attempt while there is one.
+    retries_left: int = 0

@@ -14,6 +14,7 @@ import redis
 from flask import Blueprint, Response, request
 from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
+from rq import Retry
 
 from bot.interest import is_handled
 from bot.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
@@ -30,6 +31,8 @@ MAX_BODY_BYTES = 25 * 1024 * 1024
 DELIVERY_TTL_SECONDS = 3 * 24 * 3600
 DELIVERY_KEY = "porch:delivery:{delivery_id}"
 _MAX_DELIVERY_ID = 200
+DELIVERY_RETRIES = 2
+DELIVERY_RETRY_SECONDS = [15, 60]
 
 
 def _text(body: str, status: int) -> Response:
@@ -119,6 +122,8 @@ def _remember_and_enqueue(
                 job_id=delivery_job_id(delivery_id),
                 # RQ would otherwise describe the job by the repr of its whole payload.
                 description=f"{event_name} delivery {delivery_id}",
+                # A handler meeting a passing GitHub failure leaves it to these later tries.
+                retry=Retry(max=DELIVERY_RETRIES, interval=DELIVERY_RETRY_SECONDS),
                 pipeline=pipe,
             )
             pipe.execute()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.core.state import RunState
@@ -52,6 +52,8 @@ class Porch:
         for _ in range(rounds):
             self.hub.flush()
             queues = worker_queues(self.redis)
+            for queue in queues:
+                _run_scheduled_now(queue)
             if not any(queue.count for queue in queues):
                 return
             SimpleWorker(queues, connection=self.redis).work(burst=True)
@@ -65,14 +67,23 @@ class Porch:
         return REPO
 
     def run(self, issue_number: int) -> RunState | None:
-        ids = [run_id for run_id in self.store.run_ids() if run_id.endswith(f"-{issue_number}")]
-        return self.store.load(ids[0]) if ids else None
+        return self.store.current(REPO, issue_number)
 
     def comments(self, issue_number: int) -> list[Any]:
         return list(self.hub.github().get_repo(REPO).get_issue(issue_number).get_comments())
 
     def jobs_run(self) -> int:
         return int(self.redis.get("porch:test:jobs") or 0)
+
+
+def _run_scheduled_now(queue: Queue) -> None:
+    """Jobs waiting to be retried later go back to their queue now: time passes in a test."""
+    registry = queue.scheduled_job_registry
+    for job_id in registry.get_job_ids():
+        job = queue.fetch_job(job_id)
+        registry.remove(job_id)
+        if job is not None:
+            queue.enqueue_job(job)
 
 
 @pytest.fixture

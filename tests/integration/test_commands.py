@@ -7,7 +7,9 @@ import threading
 from pathlib import Path
 
 import requests
+from rq.job import Job
 
+from bot.queues import delivery_job_id
 from fakehub.testing import commit_file, git
 from fakehub.webhooks import sign
 from tests.integration.conftest import MAINTAINER, REPO, Porch, porch_config
@@ -185,4 +187,43 @@ def test_status_and_cancel_without_a_run_say_so_once(porch: Porch) -> None:
     issue = _start(porch, text="/porch status")
     assert len(_bot_comments(porch, issue)) == 1
     assert "no run" in _bot_comments(porch, issue)[0]
+    _nothing_created(porch, issue)
+
+
+def test_a_plan_in_the_body_of_an_outsiders_issue_is_not_run(porch: Porch) -> None:
+    porch.repo()
+    porch.hub.control.add_collaborator(REPO, "otto", "read")
+    issue = porch.hub.control.open_issue(REPO, "otto", "Task board", DIAMOND)["number"]
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch parallel")
+    porch.settle()
+    comments = _bot_comments(porch, issue)
+    assert len(comments) == 1
+    assert "@otto" in comments[0] and "does not have write access" in comments[0]
+    _nothing_created(porch, issue)
+
+
+def test_a_plan_file_named_in_an_outsiders_issue_is_run(porch: Porch) -> None:
+    porch.repo(files={"codev/plans/0042-board.md": DIAMOND})
+    porch.hub.control.add_collaborator(REPO, "otto", "read")
+    body = "Please build codev/plans/0042-board.md"
+    issue = porch.hub.control.open_issue(REPO, "otto", "Task board", body)["number"]
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch parallel")
+    porch.settle()
+    state = porch.run(issue)
+    assert state is not None and state.status.value == "done"
+
+
+def test_github_failing_on_a_command_is_answered_once_and_starts_nothing(porch: Porch) -> None:
+    porch.repo()
+    porch.hub.control.add_fault(
+        "error", method="GET", path=f"/repos/{REPO}/contents/*", status=500, times=None
+    )
+    issue = _start(porch)
+    comments = _bot_comments(porch, issue)
+    assert len(comments) == 1
+    assert "server errors" in comments[0] and "Nothing was started" in comments[0]
+    # The bot answered only once RQ had delivered the event for the last time.
+    guid = next(d.guid for d in porch.hub.deliveries if d.event == "issue_comment")
+    job = Job.fetch(delivery_job_id(guid), connection=porch.redis)
+    assert job.retries_left == 0
     _nothing_created(porch, issue)

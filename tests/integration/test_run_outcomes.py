@@ -139,3 +139,25 @@ def test_status_brings_the_one_status_comment_up_to_date(porch: Porch) -> None:
     assert "4 of 4 phases done" in after.body
     comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(status["id"])
     assert [r.content for r in comment.get_reactions()] == ["eyes"]
+
+
+def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch: Porch) -> None:
+    fails_first_time = (
+        'if [ "${PORCH_RUN_ID##*-}" = 1 ]; then export SCRIPTED_BUILDER_FAIL=phase_2; fi; '
+        f"python3 {BUILDER}"
+    )
+    porch.repo(config=porch_config(fails_first_time))
+    issue = _start(porch)
+    first = porch.run(issue)
+    assert first is not None and first.status is RunStatus.FAILED
+
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch parallel")
+    porch.settle()
+    second = porch.run(issue)
+    assert second is not None and second.run_id != first.run_id
+    assert second.status is RunStatus.DONE, [p.error for p in second.phases.values()]
+    old = {p.branch for p in first.phases.values() if p.branch}
+    new = {p.branch for p in second.phases.values()}
+    assert old and not old & new
+    statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
+    assert len(statuses) == 2  # one per run, each edited in place
