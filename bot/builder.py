@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.redact import redact
 
 TAIL_LINES = 60
 TAIL_CHARS = 6000
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,11 @@ class CommandResult:
     exit_code: int | None
     timed_out: bool
     log_tail: str
+    stopped: bool = False  # asked to stop (the run was cancelled) before it finished
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.stopped
 
 
 def _argv(command: str | Sequence[str]) -> list[str]:
@@ -57,8 +60,11 @@ def run_command(
     timeout_s: float,
     log_path: Path,
     secrets: Sequence[str] = (),
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> CommandResult:
-    """Run one command to completion or timeout, appending its output to `log_path`."""
+    """Run one command to completion, timeout or `should_stop()`, appending its output to
+    `log_path`. However this function is left (an exception, RQ's job timeout, a signal), the
+    command's whole process group is stopped: an agent never outlives its job."""
     with log_path.open("ab") as log:
         log.write(f"$ {_describe(command)}\n".encode())
         log.flush()
@@ -71,22 +77,39 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        timed_out = False
         try:
-            exit_code: int | None = process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process)
-            exit_code = None
+            exit_code, timed_out, stopped = _wait(process, timeout_s, should_stop)
+        finally:
+            if process.poll() is None:
+                _kill_group(process)
     text = log_path.read_text(errors="replace")
     if timed_out:
         text += f"\n[porch-parallel] timed out after {timeout_s:.0f}s; stopped.\n"
+    if stopped:
+        text += "\n[porch-parallel] the run was cancelled; stopped.\n"
     return CommandResult(
         command=_describe(command),
         exit_code=exit_code,
         timed_out=timed_out,
         log_tail=redact(tail(text), secrets),
+        stopped=stopped,
     )
+
+
+def _wait(
+    process: subprocess.Popen[bytes], timeout_s: float, should_stop: Callable[[], bool]
+) -> tuple[int | None, bool, bool]:
+    """(exit code, timed out, stopped); the process is left running in the last two cases."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, True, False
+        try:
+            return process.wait(timeout=min(POLL_SECONDS, remaining)), False, False
+        except subprocess.TimeoutExpired:
+            if should_stop():
+                return None, False, True
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

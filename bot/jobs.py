@@ -51,6 +51,11 @@ def builder_job_id(run_id: str, phase_id: str, attempt: int) -> str:
     return job_id(run_id, RunBuilder(phase_id=phase_id, attempt=attempt, branch=""))
 
 
+def stop_flag_key(job_id: str) -> str:
+    """Set to ask a running builder job to stop its agent (see workers.effects.cancel_builder)."""
+    return f"porch:stop:{job_id}"
+
+
 def plan_job(state: RunState, effect: Effect, config: Mapping[str, Any]) -> JobSpec:
     args = (state.run_id, effect_to_dict(effect))
     if isinstance(effect, RunBuilder):

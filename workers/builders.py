@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import requests
+from github import GithubException
 
 from bot.builder import CommandResult, run_command
 from bot.config import RepoConfig
@@ -19,6 +23,7 @@ from bot.core.events import PhaseBuildFailed, PhaseBuilt
 from bot.core.state import PhaseStatus, RunState
 from bot.github.client import RepoClient
 from bot.gitops import GitAuth, GitError, clone, commit_all, head, push
+from bot.jobs import builder_job_id, stop_flag_key
 from bot.plan.parse import parse_plan
 from bot.prompt import DependencyNote, PromptInput, build_prompt
 from bot.runtime import Runtime
@@ -50,7 +55,8 @@ def run_builder(run_id: str, effect_data: dict[str, Any]) -> None:
 def _build(
     rt: Runtime, state: RunState, effect: RunBuilder, config: RepoConfig, tmp: Path
 ) -> PhaseBuilt | PhaseBuildFailed:
-    phase_id, attempt = effect.phase_id, effect.attempt
+    phase_id = effect.phase_id
+    phase = state.phase(phase_id)
     repo = rt.repo(state.installation_id, state.repo)
     token = rt.auth.token(state.installation_id)
     work, log_path = tmp / "work", tmp / "builder.log"
@@ -58,43 +64,25 @@ def _build(
         clone(repo.clone_url(), work, effect.branch, GitAuth(token))
     except GitError as exc:
         return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
-    start = head(work)
     prompt_path = tmp / "prompt.md"
-    prompt_path.write_text(build_prompt(_prompt_input(state, phase_id, attempt, repo)))
+    prompt_path.write_text(build_prompt(_prompt_input(state, phase_id, effect.attempt, repo)))
 
-    assert config.builder.command is not None  # a run never starts without one
-    env = {
-        "PORCH_RUN_ID": state.run_id,
-        "PORCH_REPO": state.repo,
-        "PORCH_ISSUE": str(state.issue_number),
-        "PORCH_PHASE_ID": phase_id,
-        "PORCH_PHASE_TITLE": state.titles[phase_id],
-        "PORCH_PROMPT_FILE": str(prompt_path),
-        "PORCH_ITERATION": str(attempt),
-        "PORCH_BRANCH": effect.branch,
-    }
-    timeout_s = config.builder.timeout_minutes * 60
-    result = run_command(
-        config.builder.command,
+    stop_key = stop_flag_key(builder_job_id(state.run_id, phase_id, effect.attempt))
+    result, who = _run_builder_and_checks(
+        config,
         work,
-        env=env,
-        timeout_s=timeout_s,
+        env=_builder_env(rt, state, effect, prompt_path),
         log_path=log_path,
         secrets=[token],
+        should_stop=lambda: bool(rt.redis.exists(stop_key)),
     )
     if not result.ok:
-        return _failed(rt, effect, _why(result, "The builder"), result.log_tail)
-    for check in config.checks:
-        result = run_command(
-            check, work, env=env, timeout_s=timeout_s, log_path=log_path, secrets=[token]
-        )
-        if not result.ok:
-            return _failed(
-                rt, effect, _why(result, f"The check `{result.command}`"), result.log_tail
-            )
+        return _failed(rt, effect, _why(result, who), result.log_tail)
 
     commit_all(work, f"{phase_id}: {state.titles[phase_id]}", rt.identity)
-    if head(work) == start:
+    # Against the branch's first commit, not the clone: an earlier attempt that pushed before
+    # its job died has done this phase's work already.
+    if head(work) == phase.head_sha:
         return _failed(
             rt, effect, "The builder finished without changing anything.", result.log_tail
         )
@@ -104,16 +92,94 @@ def _build(
     except GitError as exc:
         return _failed(rt, effect, f"Could not push {effect.branch}: {exc}", result.log_tail)
     new_head = head(work)
-    # Check runs belong to a commit: the new head gets its own, shown as the phase is now.
-    check_run_id = ensure_check_run(repo, state, phase_id, new_head)
     return PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
-        attempt=attempt,
+        attempt=effect.attempt,
         head_sha=new_head,
         log_tail=result.log_tail,
-        check_run_id=check_run_id,
+        check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+
+
+def _builder_env(
+    rt: Runtime, state: RunState, effect: RunBuilder, prompt_path: Path
+) -> dict[str, str]:
+    identity = rt.identity
+    return {
+        "PORCH_RUN_ID": state.run_id,
+        "PORCH_REPO": state.repo,
+        "PORCH_ISSUE": str(state.issue_number),
+        "PORCH_PHASE_ID": effect.phase_id,
+        "PORCH_PHASE_TITLE": state.titles[effect.phase_id],
+        "PORCH_PROMPT_FILE": str(prompt_path),
+        "PORCH_ITERATION": str(effect.attempt),
+        "PORCH_BRANCH": effect.branch,
+        # So that an agent that commits for itself commits as the App, as we would.
+        "GIT_AUTHOR_NAME": identity.name,
+        "GIT_AUTHOR_EMAIL": identity.email,
+        "GIT_COMMITTER_NAME": identity.name,
+        "GIT_COMMITTER_EMAIL": identity.email,
+    }
+
+
+def _run_builder_and_checks(
+    config: RepoConfig,
+    work: Path,
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    secrets: list[str],
+    should_stop: Callable[[], bool],
+) -> tuple[CommandResult, str]:
+    """The builder, then each check while all goes well: the last result, and whose it is."""
+    assert config.builder.command is not None  # a run never starts without one
+    timeout_s = config.builder.timeout_minutes * 60
+    steps = [(config.builder.command, "The builder")]
+    steps += [(check, f"The check `{_shown(check)}`") for check in config.checks]
+    for command, who in steps:
+        result = run_command(
+            command,
+            work,
+            env=env,
+            timeout_s=timeout_s,
+            log_path=log_path,
+            secrets=secrets,
+            should_stop=should_stop,
+        )
+        if not result.ok:
+            return result, who
+    return result, "The builder"
+
+
+def _shown(command: tuple[str, ...]) -> str:
+    # The config turns a shell line into ("sh", "-c", line): show the line people wrote.
+    return command[2] if command[:2] == ("sh", "-c") and len(command) == 3 else " ".join(command)
+
+
+def _move_check_run(repo: RepoClient, state: RunState, phase_id: str, new_head: str) -> int | None:
+    """The phase's check run on its new head; the one on its first commit is closed as moved.
+
+    Check runs belong to a commit, and the PR now shows the new head. Failing to make the new
+    one must not fail a build whose work is pushed: the phase keeps its old check run.
+    """
+    old = state.phase(phase_id).check_run_id
+    try:
+        new = ensure_check_run(repo, state, phase_id, new_head)
+        if old is not None and old != new:
+            repo.update_check_run(
+                old,
+                status="completed",
+                conclusion="neutral",
+                output={
+                    "title": "Moved to the phase's new head",
+                    "summary": f"This phase's check continues on {new_head[:7]}.",
+                },
+            )
+    except (GithubException, requests.RequestException):
+        log.exception("run %s: could not move the check run of %s", state.run_id, phase_id)
+        return None
+    return new
 
 
 def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient) -> PromptInput:
@@ -144,6 +210,8 @@ def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient
 
 
 def _why(result: CommandResult, who: str) -> str:
+    if result.stopped:
+        return "The run was cancelled."
     if result.timed_out:
         return f"{who} timed out."
     return f"{who} exited with status {result.exit_code}."

@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from github import GithubException
-from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -20,14 +19,15 @@ from bot.core.effects import PreparePhase, effect_from_dict
 from bot.core.events import PhasePrepared, PhasePrepareFailed
 from bot.core.state import PhaseStatus, RunState
 from bot.github.client import MergeConflict, RepoClient
-from bot.jobs import builder_job_id
+from bot.jobs import builder_job_id, stop_flag_key
 from bot.plan.parse import parse_plan
 from bot.runtime import Runtime
 from bot.store import comment_key
 
 log = logging.getLogger(__name__)
 
-COMMENT_LOCK_SECONDS = 60
+COMMENT_LOCK_SECONDS = 300  # the job's own timeout: a slow GitHub keeps the lock
+STOP_FLAG_SECONDS = 24 * 3600
 
 
 def ensure_check_run(repo: RepoClient, state: RunState, phase_id: str, head_sha: str) -> int:
@@ -134,36 +134,56 @@ def update_check_run(run_id: str, effect_data: dict[str, Any]) -> None:
 
 
 def update_status_comment(run_id: str, effect_data: dict[str, Any]) -> None:
+    """Bring the status comment up to the newest state of the run.
+
+    Updates coalesce: each job marks the comment dirty, and whoever holds the run's lock
+    renders until it is clean. Many events (or `/porch status` lines) arriving at once cost a
+    render or two, never one edit each, and an older picture never overwrites a newer one.
+    """
     rt = Runtime.for_job()
-    # One writer at a time, rendering the newest state: two updates racing could otherwise
-    # leave an older picture on the issue.
-    with rt.redis.lock(f"porch:lock:status:{run_id}", timeout=COMMENT_LOCK_SECONDS):
-        state = rt.store.load(run_id)
-        if state is None:
-            return
-        known = rt.redis.get(comment_key(run_id))
-        repo = rt.repo(state.installation_id, state.repo)
-        comment_id = repo.upsert_comment(
-            state.issue_number,
-            render.status_marker(run_id),
-            render.status_comment(state),
-            int(known) if known else None,
-        )
-        rt.redis.set(comment_key(run_id), comment_id)
+    dirty = f"porch:run:{run_id}:status-dirty"
+    rt.redis.set(dirty, 1)
+    lock = rt.redis.lock(f"porch:lock:status:{run_id}", timeout=COMMENT_LOCK_SECONDS)
+    while rt.redis.exists(dirty):
+        if not lock.acquire(blocking=False):
+            return  # the holder sees the mark and renders again before letting go
+        try:
+            while rt.redis.delete(dirty):
+                _render_status_comment(rt, run_id)
+        finally:
+            lock.release()
+
+
+def _render_status_comment(rt: Runtime, run_id: str) -> None:
+    state = rt.store.load(run_id)
+    if state is None:
+        return
+    known = rt.redis.get(comment_key(run_id))
+    comment_id = rt.repo(state.installation_id, state.repo).upsert_comment(
+        state.issue_number,
+        render.status_marker(run_id),
+        render.status_comment(state),
+        int(known) if known else None,
+    )
+    rt.redis.set(comment_key(run_id), comment_id)
 
 
 def cancel_builder(run_id: str, effect_data: dict[str, Any]) -> None:
+    """Stop a builder: a queued job is cancelled, a running one told to stop its agent.
+
+    A running job is asked through Redis rather than killed (RQ's stop command kills the work
+    horse, not the agent in its own process group): it stops the agent's whole group, cleans
+    up its directory, and reports; the run has moved on, so the report changes nothing.
+    """
     rt = Runtime.for_job()
     job_id = builder_job_id(run_id, str(effect_data["phase_id"]), int(effect_data["attempt"]))
+    rt.redis.set(stop_flag_key(job_id), 1, ex=STOP_FLAG_SECONDS)
     try:
         job = Job.fetch(job_id, connection=rt.redis)
     except NoSuchJobError:
         return
-    status = job.get_status()
-    try:
-        if status == JobStatus.STARTED:
-            send_stop_job_command(rt.redis, job_id)
-        elif status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+    if job.get_status() in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        try:
             job.cancel()
-    except InvalidJobOperation:
-        log.info("run %s: builder %s already finished", run_id, job_id)
+        except InvalidJobOperation:
+            log.info("run %s: builder %s started meanwhile; it will stop", run_id, job_id)

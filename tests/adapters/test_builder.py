@@ -78,3 +78,49 @@ def test_tail_bounds_lines_and_characters() -> None:
     text = "\n".join(f"{i:05d}" for i in range(1000))
     assert tail(text, lines=3).splitlines() == ["00997", "00998", "00999"]
     assert len(tail("x" * 10_000, chars=100)) == 100
+
+
+def test_should_stop_ends_the_command_and_its_children(tmp_path: Path) -> None:
+    marker = tmp_path / "child-still-running"
+    script = f"(sleep 2; touch {marker}) & sleep 30"
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(True)
+        return len(asked) >= 2
+
+    started = time.monotonic()
+    result = run_command(
+        script, tmp_path, env={}, timeout_s=60, log_path=tmp_path / "log", should_stop=should_stop
+    )
+    assert result.stopped and not result.ok and not result.timed_out
+    assert time.monotonic() - started < 10
+    assert "cancelled" in result.log_tail
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
+def test_an_exception_while_waiting_still_stops_the_group(tmp_path: Path) -> None:
+    marker = tmp_path / "child-still-running"
+
+    class JobTimeout(BaseException):
+        """What RQ raises in a job that ran past its timeout."""
+
+    def should_stop() -> bool:
+        raise JobTimeout
+
+    try:
+        run_command(
+            f"(sleep 2; touch {marker}) & sleep 30",
+            tmp_path,
+            env={},
+            timeout_s=60,
+            log_path=tmp_path / "log",
+            should_stop=should_stop,
+        )
+    except JobTimeout:
+        pass
+    else:
+        raise AssertionError("the exception was swallowed")
+    time.sleep(2.5)
+    assert not marker.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.events import StatusRequested
 from bot.core.state import PhaseStatus, RunStatus
 from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_config
 
@@ -161,3 +162,33 @@ def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch:
     assert old and not old & new
     statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
     assert len(statuses) == 2  # one per run, each edited in place
+
+
+def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
+    porch.repo()
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None
+    [comment] = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
+
+    def edits() -> int:
+        return sum(
+            1
+            for d in porch.hub.deliveries
+            if d.event == "issue_comment"
+            and d.action == "edited"
+            and d.payload["comment"]["id"] == comment.id
+        )
+
+    before = edits()
+    # Another worker is rendering: twenty requests meanwhile only mark the comment dirty.
+    holder = porch.redis.lock(f"porch:lock:status:{state.run_id}", timeout=60)
+    assert holder.acquire(blocking=False)
+    for second in range(20):
+        porch.store.apply(state.run_id, StatusRequested(at=1000.0 + second))
+    porch.settle()
+    assert edits() == before
+    holder.release()
+    porch.store.apply(state.run_id, StatusRequested(at=2000.0))
+    porch.settle()
+    assert edits() == before + 1
