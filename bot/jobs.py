@@ -21,6 +21,7 @@ from bot.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 
 SHORT_JOB_TIMEOUT = 300
 REPORT_LOST_JOB = "workers.failures.report_lost_job"
+PREPARE_RETRY_SECONDS = (10, 30, 90)
 # A builder job also clones, runs the checks and pushes; its own timeout covers the agent.
 BUILDER_JOB_MARGIN = 30 * 60
 
@@ -37,6 +38,8 @@ class JobSpec:
     # Called by RQ when the job dies without reporting: its worker was killed, or its machine
     # went away and another worker found the job abandoned.
     on_failure: str | None = None
+    # Seconds to wait before each retry RQ makes of a job that raised; none: never retried.
+    retry_intervals: tuple[int, ...] = ()
 
 
 _EVENT_JOBS: dict[type[Any], str] = {
@@ -76,4 +79,7 @@ def plan_job(state: RunState, effect: Effect, config: Mapping[str, Any]) -> JobS
         job_id=job_id(state.run_id, effect),
         timeout=SHORT_JOB_TIMEOUT,
         on_failure=REPORT_LOST_JOB if isinstance(effect, PreparePhase) else None,
+        # Preparing raises on a passing GitHub failure: it is tried again later, and only
+        # after the last try does the phase fail (through REPORT_LOST_JOB).
+        retry_intervals=PREPARE_RETRY_SECONDS if isinstance(effect, PreparePhase) else (),
     )

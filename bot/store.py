@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 from redis.client import Pipeline
-from rq import Callback, Queue
+from rq import Callback, Queue, Retry
 
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
@@ -164,5 +164,10 @@ class RunStore:
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
                 on_failure=Callback(spec.on_failure) if spec.on_failure else None,
+                retry=(
+                    Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
+                    if spec.retry_intervals
+                    else None
+                ),
                 pipeline=pipe,
             )

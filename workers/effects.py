@@ -18,7 +18,7 @@ from bot.core import render
 from bot.core.effects import PreparePhase, effect_from_dict
 from bot.core.events import PhasePrepared, PhasePrepareFailed
 from bot.core.state import PhaseStatus, RunState
-from bot.github.client import MergeConflict, RepoClient
+from bot.github.client import MergeConflict, RepoClient, is_transient
 from bot.jobs import builder_job_id, stop_flag_key
 from bot.plan.parse import parse_plan
 from bot.runtime import Runtime
@@ -45,33 +45,30 @@ def prepare_phase(run_id: str, effect_data: dict[str, Any]) -> None:
         log.info("run %s: prepare %s is stale; skipped", run_id, effect.key)
         return
     repo = rt.repo(state.installation_id, state.repo)
-    event: PhasePrepared | PhasePrepareFailed
     try:
-        event = _prepare(rt, repo, state, effect)
-    except MergeConflict as conflict:
-        event = PhasePrepareFailed(
-            at=rt.clock(),
-            phase_id=effect.phase_id,
-            attempt=effect.attempt,
-            error=f"Its dependencies do not merge cleanly: {conflict}. "
-            "Resolving such conflicts automatically is not supported yet.",
-        )
-    except GithubException as exc:
-        event = PhasePrepareFailed(
-            at=rt.clock(),
-            phase_id=effect.phase_id,
-            attempt=effect.attempt,
-            error=f"GitHub answered {exc.status} while creating the branch or PR.",
-        )
+        event: PhasePrepared | PhasePrepareFailed = _prepare(rt, repo, state, effect)
     except Exception as exc:
-        log.exception("run %s: prepare %s crashed", run_id, effect.key)
+        if is_transient(exc):
+            raise  # RQ tries again later (bot.jobs); after the last try the phase fails
+        log.exception("run %s: prepare %s failed", run_id, effect.key)
         event = PhasePrepareFailed(
             at=rt.clock(),
             phase_id=effect.phase_id,
             attempt=effect.attempt,
-            error=f"Preparing the phase failed: {type(exc).__name__}.",
+            error=_prepare_error(exc),
         )
     rt.store.apply(run_id, event)
+
+
+def _prepare_error(exc: Exception) -> str:
+    if isinstance(exc, MergeConflict):
+        return (
+            f"Its dependencies do not merge cleanly: {exc}. "
+            "Resolving such conflicts automatically is not supported yet."
+        )
+    if isinstance(exc, GithubException):
+        return f"GitHub answered {exc.status} while creating the branch or PR."
+    return f"Preparing the phase failed: {type(exc).__name__}."
 
 
 def _prepare(rt: Runtime, repo: RepoClient, state: RunState, effect: PreparePhase) -> PhasePrepared:

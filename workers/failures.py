@@ -18,6 +18,7 @@ from rq.job import Job
 
 from bot.core.effects import PreparePhase, RunBuilder, effect_from_dict
 from bot.core.events import PhaseBuildFailed, PhasePrepareFailed
+from bot.github.client import describe, is_transient
 from bot.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,11 @@ def report_lost_job(
     traceback: TracebackType | None,
     *_: Any,
 ) -> None:
+    if job.retries_left:
+        return  # RQ tries the job again: this was not its last word
     run_id, effect_data = job.args[0], job.args[1]
     effect = effect_from_dict(effect_data)
-    reason = f"Its job ended without reporting ({exc_type.__name__}); the worker may have died."
+    reason = _reason(exc_type, exc_value)
     log.warning("run %s: job %s lost: %s", run_id, job.id, exc_type.__name__)
     event: PhaseBuildFailed | PhasePrepareFailed
     if isinstance(effect, RunBuilder):
@@ -48,3 +51,9 @@ def report_lost_job(
         return
     # A stale attempt (the phase moved on, or the job did report) changes nothing.
     RunStore(connection).apply(run_id, event)
+
+
+def _reason(exc_type: type[BaseException], exc_value: BaseException | None) -> str:
+    if exc_value is not None and is_transient(exc_value):
+        return f"GitHub kept failing ({describe(exc_value)}); gave up after several tries."
+    return f"Its job ended without reporting ({exc_type.__name__}); the worker may have died."

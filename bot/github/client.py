@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ATTEMPTS = 3
-BACKOFF_SECONDS = (1.0, 3.0)
+BACKOFF_SECONDS = (0.5, 2.0)
 
 
 class MergeConflict(Exception):
@@ -78,7 +78,7 @@ def _ensure(create: Callable[[], T], find: Callable[[], T | None], what: str) ->
                 return found
             if already or attempt == ATTEMPTS:
                 raise
-            log.warning("%s: %s, trying again", what, _describe(exc))
+            log.warning("%s: %s, trying again", what, describe(exc))
             _pause(attempt)
     raise AssertionError("unreachable")
 
@@ -91,12 +91,12 @@ def _retry(call: Callable[[], T], what: str) -> T:
         except (GithubException, requests.RequestException) as exc:
             if not is_transient(exc) or attempt == ATTEMPTS:
                 raise
-            log.warning("%s: %s, trying again", what, _describe(exc))
+            log.warning("%s: %s, trying again", what, describe(exc))
             _pause(attempt)
     raise AssertionError("unreachable")
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     if isinstance(exc, GithubException):
         return f"GitHub answered {exc.status}"
     return type(exc).__name__

@@ -192,3 +192,28 @@ def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
     porch.store.apply(state.run_id, StatusRequested(at=2000.0))
     porch.settle()
     assert edits() == before + 1
+
+
+def test_a_passing_github_outage_while_preparing_is_waited_out(porch: Porch) -> None:
+    porch.repo()
+    # Every try of the first preparation job fails; RQ runs the job again and it goes through.
+    porch.hub.control.add_fault(
+        "error", method="POST", path=f"/repos/{REPO}/pulls", status=503, times=3
+    )
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE
+    assert len(list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))) == 4
+
+
+def test_a_lasting_github_outage_while_preparing_fails_the_phase_and_says_so(
+    porch: Porch,
+) -> None:
+    porch.repo()
+    porch.hub.control.add_fault(
+        "error", method="POST", path=f"/repos/{REPO}/pulls", status=503, times=None
+    )
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.FAILED
+    assert "GitHub kept failing" in state.phase("phase_1").error
