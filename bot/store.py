@@ -20,7 +20,7 @@ from rq import Callback, Queue, Retry
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
 from bot.core.reducer import reduce
-from bot.core.state import RunState
+from bot.core.state import PhaseStatus, RunState
 from bot.jobs import plan_job
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,16 @@ class RunStore:
     def load(self, run_id: str) -> RunState | None:
         raw = self.redis.get(run_key(run_id))
         return RunState.from_dict(json.loads(raw)) if raw else None
+
+    def awaiting(
+        self, run_id: str, phase_id: str, attempt: int, status: PhaseStatus
+    ) -> RunState | None:
+        """The run, when its phase is still in `status` at `attempt`; None for a stale job."""
+        state = self.load(run_id)
+        if state is None or not state.awaiting(phase_id, attempt, status):
+            log.info("run %s: %s attempt %s is no longer %s", run_id, phase_id, attempt, status)
+            return None
+        return state
 
     def load_config(self, run_id: str) -> dict[str, Any]:
         raw = self.redis.get(config_key(run_id))

@@ -36,9 +36,8 @@ def run_builder(run_id: str, effect_data: dict[str, Any]) -> None:
     rt = Runtime.for_job()
     effect = effect_from_dict(effect_data)
     assert isinstance(effect, RunBuilder)
-    state = rt.store.load(run_id)
-    if state is None or not state.awaiting(effect.phase_id, effect.attempt, PhaseStatus.BUILDING):
-        log.info("run %s: builder %s is stale; skipped", run_id, effect.key)
+    state = rt.store.awaiting(run_id, effect.phase_id, effect.attempt, PhaseStatus.BUILDING)
+    if state is None:
         return
     config = RepoConfig.model_validate(rt.store.load_config(run_id))
     with tempfile.TemporaryDirectory(prefix=f"porch-{run_id}-{effect.phase_id}-") as tmp:

@@ -40,9 +40,8 @@ def prepare_phase(run_id: str, effect_data: dict[str, Any]) -> None:
     rt = Runtime.for_job()
     effect = effect_from_dict(effect_data)
     assert isinstance(effect, PreparePhase)
-    state = rt.store.load(run_id)
-    if state is None or not state.awaiting(effect.phase_id, effect.attempt, PhaseStatus.PREPARING):
-        log.info("run %s: prepare %s is stale; skipped", run_id, effect.key)
+    state = rt.store.awaiting(run_id, effect.phase_id, effect.attempt, PhaseStatus.PREPARING)
+    if state is None:
         return
     repo = rt.repo(state.installation_id, state.repo)
     try:

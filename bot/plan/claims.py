@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from bot.plan.dependencies import LABEL, REFERENCE_LIST, in_range, parse_references
 from bot.plan.markdown import Document, strip_emphasis
 from bot.plan.model import Claim, ClaimKind
-from bot.plan.rules import PhaseRef, dependencies_line
+from bot.plan.rules import PhaseRef, dependencies_line, label_index
 
 _PARALLEL = re.compile(
     r"in parallel|parallel(?:ized|izable|isable|-safe)|\bindependent\b|concurrently", re.I
@@ -28,10 +28,7 @@ _JSON_INFO = {"json", "jsonc", "json5"}
 class _Labels:
     def __init__(self, phases: Sequence[PhaseRef]) -> None:
         self.phases = phases
-        self.by_label: dict[str, str] = {}
-        for phase in phases:
-            for label in phase.labels():
-                self.by_label.setdefault(label.lower(), phase.id)
+        self.by_label = label_index(phases)
 
     def ids(self, text: str) -> list[str]:
         references, _ = parse_references(text)

@@ -84,15 +84,21 @@ def dependency_table_rows(found: Sequence[Table]) -> dict[str, tuple[str, int]]:
     return rows
 
 
+def label_index(phases: Sequence[PhaseRef]) -> dict[str, str]:
+    """Every name a phase answers to (lower case) -> its id; the first phase wins a clash."""
+    index: dict[str, str] = {}
+    for phase in phases:
+        for label in phase.labels():
+            index.setdefault(label.lower(), phase.id)
+    return index
+
+
 class Resolver:
     """Turns a parsed Dependencies text into phase ids, collecting diagnostics on the way."""
 
     def __init__(self, phases: Sequence[PhaseRef]) -> None:
         self.phases = phases
-        self.by_label: dict[str, str] = {}
-        for phase in phases:
-            for label in phase.labels():
-                self.by_label.setdefault(label.lower(), phase.id)
+        self.by_label = label_index(phases)
         self.warnings: list[Diagnostic] = []
         self.errors: list[Diagnostic] = []
 
