@@ -25,6 +25,9 @@ CONCLUSIONS = (
 # GitHub's limits on action buttons.
 MAX_ACTIONS = 3
 ACTION_LIMITS = {"label": 20, "description": 40, "identifier": 20}
+# GitHub's limit on `output.summary` and `output.text`, counted in UTF-8 bytes (its docs say
+# characters; its answer says "exceeds a maximum bytesize").
+MAX_OUTPUT_BYTES = 65535
 
 
 def get_check_run(repo: Repo, run_id: int) -> CheckRun:
@@ -62,25 +65,40 @@ def _validate(fields: dict[str, Any]) -> None:
         raise validation("CheckRun", "conclusion", "invalid")
     if fields.get("status") == "completed" and not fields.get("conclusion"):
         raise validation("CheckRun", "conclusion", "missing_field")
-    actions = fields.get("actions")
-    if actions is not None:
-        if len(actions) > MAX_ACTIONS:
-            raise validation(
-                "CheckRun", "actions", "invalid", f"Only {MAX_ACTIONS} actions can be added"
-            )
-        for action in actions:
-            for key, limit in ACTION_LIMITS.items():
-                value = action.get(key)
-                if not isinstance(value, str) or not value or len(value) > limit:
-                    raise validation("CheckRun", f"actions.{key}", "invalid")
-    output = fields.get("output")
-    if output is not None and not (output.get("title") and output.get("summary")):
-        raise validation("CheckRun", "output", "missing_field")
+    _validate_actions(fields.get("actions"))
+    _validate_output(fields.get("output"))
     for key in ("started_at", "completed_at"):
         try:
             _timestamp(fields.get(key))
         except ValueError as exc:
             raise validation("CheckRun", key, "invalid") from exc
+
+
+def _validate_actions(actions: list[dict[str, Any]] | None) -> None:
+    if actions is None:
+        return
+    if len(actions) > MAX_ACTIONS:
+        raise validation(
+            "CheckRun", "actions", "invalid", f"Only {MAX_ACTIONS} actions can be added"
+        )
+    for action in actions:
+        for key, limit in ACTION_LIMITS.items():
+            value = action.get(key)
+            if not isinstance(value, str) or not value or len(value) > limit:
+                raise validation("CheckRun", f"actions.{key}", "invalid")
+
+
+def _validate_output(output: dict[str, Any] | None) -> None:
+    if output is None:
+        return
+    if not (output.get("title") and output.get("summary")):
+        raise validation("CheckRun", "output", "missing_field")
+    for key in ("summary", "text"):
+        value = output.get(key)
+        if isinstance(value, str) and len(value.encode()) > MAX_OUTPUT_BYTES:
+            raise validation(
+                "CheckRun", key, "custom", f"{key} exceeds a maximum bytesize of {MAX_OUTPUT_BYTES}"
+            )
 
 
 def _timestamp(value: object) -> float | None:
@@ -178,11 +196,29 @@ def request_action(hub: Hub, repo: Repo, run: CheckRun, user: User, identifier: 
     )
 
 
-def runs_for_sha(repo: Repo, sha: str, name: str | None, status: str | None) -> list[CheckRun]:
-    runs = [r for r in repo.check_runs.values() if r.head_sha == sha]
+def runs_for_sha(
+    repo: Repo, sha: str, name: str | None, status: str | None, latest: bool = True
+) -> list[CheckRun]:
+    """The runs on one commit, newest first, as GitHub lists them.
+
+    `latest` (GitHub's default `filter=latest`) keeps only the newest run of each name in a
+    check suite; the App's runs on a commit share one suite, so: the newest of each name.
+    """
+    runs = sorted(
+        (r for r in repo.check_runs.values() if r.head_sha == sha),
+        key=lambda r: r.id,
+        reverse=True,
+    )
+    if latest:
+        seen: set[tuple[int, str]] = set()
+        newest = []
+        for run in runs:
+            if (run.suite_id, run.name) not in seen:
+                seen.add((run.suite_id, run.name))
+                newest.append(run)
+        runs = newest
     if name is not None:
         runs = [r for r in runs if r.name == name]
     if status is not None:
         runs = [r for r in runs if r.status == status]
-    # Newest first, as GitHub lists them.
-    return sorted(runs, key=lambda r: r.id, reverse=True)
+    return runs

@@ -41,3 +41,17 @@ def validation(resource: str, field: str | None, code: str, message: str | None 
     if message is not None:
         error["message"] = message
     return ApiError(422, "Validation Failed", [error])
+
+
+# GitHub's limit on the body of an issue, a pull request or a comment (in characters).
+MAX_BODY_CHARS = 65536
+
+
+def check_body(resource: str, body: object) -> None:
+    """422 for a body over GitHub's limit, worded as GitHub words it for each resource."""
+    if not isinstance(body, str) or len(body) <= MAX_BODY_CHARS:
+        return
+    limit = f"is too long (maximum is {MAX_BODY_CHARS} characters)"
+    if resource == "IssueComment":
+        raise validation(resource, "data", "unprocessable", f"Body {limit}")
+    raise validation(resource, "body", "custom", f"body {limit}")

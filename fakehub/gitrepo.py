@@ -154,6 +154,9 @@ class GitRepo:
         text = self.out("for-each-ref", "--format=%(refname) %(objectname)", prefix)
         return [(ref, sha) for ref, sha in (line.split(" ") for line in text.splitlines())]
 
+    def valid_ref_name(self, ref: str) -> bool:
+        return self.run("check-ref-format", ref, check=False).returncode == 0
+
     def update_ref(self, ref: str, new: str, old: str | None = None) -> None:
         """Move a ref; with `old`, only if it still points there (compare-and-swap)."""
         args = ["update-ref", ref, new] + ([old] if old is not None else [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakehub import render
-from fakehub.errors import ApiError, not_found, validation
+from fakehub.errors import ApiError, check_body, not_found, validation
 from fakehub.hub import Hub
 from fakehub.render import JSON
 from fakehub.store import Comment, Issue, Label, Reaction, Repo, User
@@ -42,6 +42,7 @@ def open_issue(
 ) -> Issue:
     if not title:
         raise validation("Issue", "title", "missing_field")
+    check_body("Issue", body)
     with hub.store.lock:
         now = hub.clock.now()
         issue = Issue(
@@ -67,6 +68,7 @@ def update_issue(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[s
     state = changes.get("state")
     if state not in (None, "open", "closed"):
         raise validation("Issue", "state", "invalid")
+    check_body("Issue", changes.get("body"))
     with hub.store.lock:
         old: JSON = {}
         if "title" in changes and changes["title"] != issue.title:
@@ -106,6 +108,7 @@ def set_state(hub: Hub, issue: Issue, user: User, state: str, reason: str | None
 def add_comment(hub: Hub, repo: Repo, issue: Issue, user: User, body: str) -> Comment:
     if not body:
         raise validation("IssueComment", "body", "missing_field")
+    check_body("IssueComment", body)
     with hub.store.lock:
         now = hub.clock.now()
         comment = Comment(hub.store.new_id(), issue.number, user, body, now, now)
@@ -128,6 +131,7 @@ def get_comment(hub: Hub, repo: Repo, comment_id: int) -> Comment:
 def edit_comment(hub: Hub, repo: Repo, comment: Comment, user: User, body: str) -> Comment:
     if not body:
         raise validation("IssueComment", "body", "missing_field")
+    check_body("IssueComment", body)
     with hub.store.lock:
         old = comment.body
         comment.body = body

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from fakehub import render, render_git
-from fakehub.errors import ApiError, not_found, validation
+from fakehub.errors import ApiError, check_body, not_found, validation
 from fakehub.gitrepo import GitError, Person
 from fakehub.hub import Hub
 from fakehub.issues import set_state, update_issue
@@ -148,7 +148,11 @@ def open_pull(
 ) -> Issue:
     if not title:
         raise validation("PullRequest", "title", "missing_field")
-    head_branch = head.split(":", 1)[1] if ":" in head else head
+    check_body("PullRequest", body)
+    head_owner, _, head_branch = head.rpartition(":")
+    if head_owner and head_owner.lower() != repo.owner.login.lower():
+        # Another owner's branch would be a fork's; the stand-in has none.
+        raise validation("PullRequest", "head", "invalid")
     git = hub.git(repo)
     base_sha = git.ref_sha(f"refs/heads/{base}")
     head_sha = git.ref_sha(f"refs/heads/{head_branch}")
@@ -198,6 +202,7 @@ def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[st
     assert pull is not None
     edits: JSON = {}
     state_action: str | None = None
+    check_body("PullRequest", changes.get("body"))
     new_base = changes.get("base")
     if new_base is not None and hub.git(repo).ref_sha(f"refs/heads/{new_base}") is None:
         raise validation("PullRequest", "base", "invalid")

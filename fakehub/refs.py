@@ -17,12 +17,19 @@ def create_ref(hub: Hub, repo: Repo, user: User, ref: str, sha: str) -> None:
     if not ref.startswith("refs/") or ref.count("/") < 2:
         raise ApiError(422, "Reference name is invalid")
     git = hub.git(repo)
+    if not git.valid_ref_name(ref):
+        raise ApiError(422, f"{ref} is not a valid ref name.")
     with hub.git_lock(repo):
         if git.object_type(sha) != "commit":  # branches and tags here point at commits
             raise ApiError(422, "Object does not exist")
         if git.ref_sha(ref) is not None:
             raise ApiError(422, "Reference already exists")
-        git.update_ref(ref, sha, ZERO_SHA)
+        try:
+            git.update_ref(ref, sha, ZERO_SHA)
+        except GitError as exc:
+            # `refs/heads/a/b` beside an existing `refs/heads/a` (or the reverse): git cannot
+            # hold both, and GitHub answers with this bare message.
+            raise ApiError(422, "Reference update failed") from exc
     refs_moved(hub, repo, user, {ref: (ZERO_SHA, sha)})
 
 

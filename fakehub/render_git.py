@@ -170,11 +170,36 @@ def content(urls: Urls, repo: Repo, ref_name: str, entry: TreeEntry) -> JSON:
     }
 
 
+# The contents API leaves out files larger than this (`encoding: none`, empty `content`): their
+# bytes come from the blobs API (or the raw media type) instead.
+CONTENTS_MAX_BYTES = 1024 * 1024
+
+
 def file_content(urls: Urls, repo: Repo, git: GitRepo, ref_name: str, entry: TreeEntry) -> JSON:
     data = content(urls, repo, ref_name, entry)
-    raw = git.blob(entry.sha)
+    if entry.size > CONTENTS_MAX_BYTES:
+        data["content"] = ""
+        data["encoding"] = "none"
+        return data
     # GitHub wraps base64 at 60 columns; clients decode it either way.
-    encoded = base64.b64encode(raw).decode()
-    data["content"] = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+    data["content"] = _wrapped_base64(git.blob(entry.sha))
     data["encoding"] = "base64"
     return data
+
+
+def blob(urls: Urls, repo: Repo, git: GitRepo, sha: str) -> JSON:
+    """A blob as the Git database API shows it (`/git/blobs/{sha}`), base64 at any size."""
+    raw = git.blob(sha)
+    return {
+        "sha": sha,
+        "node_id": node_id("Blob", int(sha[:8], 16)),
+        "size": len(raw),
+        "url": f"{urls.repo_api(repo)}/git/blobs/{sha}",
+        "content": _wrapped_base64(raw),
+        "encoding": "base64",
+    }
+
+
+def _wrapped_base64(raw: bytes) -> str:
+    encoded = base64.b64encode(raw).decode()
+    return "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"

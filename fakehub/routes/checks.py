@@ -50,7 +50,11 @@ def list_for_ref(owner: str, name: str, ref: str) -> Response:
         raise ApiError(422, f"No commit found for SHA: {ref}")
     with hub().store.lock:
         runs = checks.runs_for_sha(
-            repo, sha, request.args.get("check_name"), request.args.get("status")
+            repo,
+            sha,
+            request.args.get("check_name"),
+            request.args.get("status"),
+            latest=request.args.get("filter", "latest") != "all",
         )
     items = [checks.check_run_json(hub(), repo, r) for r in runs]
     return paginate(items, wrap="check_runs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, request
 
 from fakehub import refs, render, render_git
@@ -20,6 +22,7 @@ from fakehub.routes.common import (
 from fakehub.store import Repo
 
 bp = Blueprint("repos", __name__)
+_SHA = re.compile(r"[0-9a-f]{40}")
 R = "/repos/<owner>/<name>"
 
 
@@ -108,6 +111,15 @@ def _git_person(given: object, login: str, now: int) -> Person:
     if isinstance(given, dict) and given.get("name") and given.get("email"):
         return Person(str(given["name"]), str(given["email"]), now)
     return Person(login, f"{login}@users.noreply.fakehub", now)
+
+
+@bp.get(f"{R}/git/blobs/<sha>")
+def get_blob(owner: str, name: str, sha: str) -> Response:
+    repo = get_repo(owner, name)
+    git = hub().git(repo)
+    if not _SHA.fullmatch(sha) or git.object_type(sha) != "blob":
+        raise not_found()
+    return json_response(render_git.blob(hub().urls, repo, git, sha))
 
 
 @bp.get(f"{R}/git/trees/<sha>")

@@ -92,3 +92,44 @@ def test_check_run_times_given_by_the_app_are_kept(repo: Repository) -> None:
     run.edit(status="completed", conclusion="success", completed_at=done)
     got = repo.get_check_run(run.id)
     assert (got.started_at, got.completed_at) == (started, done)
+
+
+# GitHub answers 422 here, though its description declares only 201.
+@pytest.mark.fakehub_allow_violations
+def test_output_is_limited_in_bytes(repo: Repository) -> None:
+    """GitHub documents 65535 characters but counts UTF-8 bytes: 30,000 `✓` are too many."""
+    sha = repo.get_branch("main").commit.sha
+    for field in ("summary", "text"):
+        output = {"title": "Built", "summary": "ok", field: "✓" * 30_000}
+        with pytest.raises(GithubException) as raised:
+            repo.create_check_run("porch: phase 1", sha, output=output)
+        assert raised.value.status == 422
+        assert raised.value.data["errors"] == [
+            {
+                "resource": "CheckRun",
+                "code": "custom",
+                "field": field,
+                "message": f"{field} exceeds a maximum bytesize of 65535",
+            }
+        ]
+    run = repo.create_check_run("porch: phase 1", sha, output={"title": "t", "summary": "s"})
+    with pytest.raises(GithubException) as raised:
+        run.edit(output={"title": "t", "summary": "s", "text": "é" * 40_000})
+    assert raised.value.status == 422
+    run.edit(output={"title": "t", "summary": "s", "text": "e" * 65_535})
+
+
+def test_listing_shows_the_latest_run_of_each_name_unless_asked_for_all(
+    fakehub: RunningFakeHub, repo: Repository
+) -> None:
+    sha = repo.get_branch("main").commit.sha
+    first = repo.create_check_run("porch: phase 1", sha, external_id="run-1:phase_1")
+    other = repo.create_check_run("porch: phase 2", sha, external_id="run-1:phase_2")
+    second = repo.create_check_run("porch: phase 1", sha, external_id="run-2:phase_1")
+    commit = repo.get_commit(sha)
+    assert [r.id for r in commit.get_check_runs()] == [second.id, other.id]
+    assert [r.external_id for r in commit.get_check_runs(check_name="porch: phase 1")] == [
+        "run-2:phase_1"
+    ]
+    every = commit.get_check_runs(check_name="porch: phase 1", filter="all")
+    assert [r.id for r in every] == [second.id, first.id]

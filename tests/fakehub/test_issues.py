@@ -127,3 +127,21 @@ def test_reactions_on_issues(repo: Repository) -> None:
     issue.create_reaction("rocket")
     assert [r.content for r in issue.get_reactions()] == ["rocket"]
     assert repo.get_issue(issue.number).reactions["rocket"] == 1
+
+
+def test_bodies_over_githubs_limit_are_422(repo: Repository) -> None:
+    issue = repo.create_issue("Plan", body="x")
+    with pytest.raises(GithubException) as raised:
+        issue.create_comment("x" * 65_537)
+    assert raised.value.status == 422
+    assert raised.value.data["errors"][0]["message"] == (
+        "Body is too long (maximum is 65536 characters)"
+    )
+    comment = issue.create_comment("x" * 65_536)
+    with pytest.raises(GithubException) as raised:
+        comment.edit("y" * 65_537)
+    assert raised.value.status == 422
+    with pytest.raises(GithubException) as raised:
+        issue.edit(body="z" * 65_537)
+    assert raised.value.status == 422
+    assert [c.body for c in issue.get_comments()] == ["x" * 65_536]

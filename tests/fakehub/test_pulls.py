@@ -172,3 +172,22 @@ def test_merging_into_the_default_branch_closes_linked_issues(
     pull.merge()
     assert repo.get_issue(plan.number).state == "closed"
     assert repo.get_issue(other.number).state == "open"
+
+
+def test_pull_heads_of_another_owner_and_long_bodies_are_422(repo: Repository, clone: Path) -> None:
+    push_branch(clone, "phase-1", "a.txt", "a\n")
+    # Another owner's branch would live in a fork; there is none, so GitHub finds no head.
+    with pytest.raises(GithubException) as raised:
+        repo.create_pull(title="1", body="", head="mallory:phase-1", base="main")
+    assert raised.value.status == 422
+    assert raised.value.data["errors"] == [
+        {"resource": "PullRequest", "field": "head", "code": "invalid"}
+    ]
+    with pytest.raises(GithubException) as raised:
+        repo.create_pull(title="1", body="x" * 65_537, head="phase-1", base="main")
+    assert raised.value.status == 422
+    pull = repo.create_pull(title="1", body="x", head="OCTO:phase-1", base="main")
+    with pytest.raises(GithubException) as raised:
+        pull.edit(body="y" * 65_537)
+    assert raised.value.status == 422
+    assert repo.get_pull(pull.number).body == "x"

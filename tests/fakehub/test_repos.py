@@ -142,3 +142,37 @@ def test_update_with_a_stale_blob_sha_is_409(repo: Repository) -> None:
     with pytest.raises(GithubException) as raised:
         repo.update_file(got.path, "stale", "two\n", got.sha, branch="main")
     assert raised.value.status == 409
+
+
+def test_files_over_one_megabyte_come_from_the_blobs_api(
+    fakehub: RunningFakeHub, repo_name: str
+) -> None:
+    """GitHub's contents API leaves out files over 1 MB (`encoding: none`, no content)."""
+    big = "0123456789abcdef\n" * 70_000  # 1.19 MB
+    fakehub.control.create_repo("octo/big", files={"big.txt": big, "small.txt": "hi\n"})
+    repo = fakehub.github().get_repo("octo/big")
+    found = repo.get_contents("big.txt", ref="main")
+    assert not isinstance(found, list)
+    assert (found.encoding, found.content, found.size) == ("none", "", len(big))
+    blob = repo.get_git_blob(found.sha)
+    assert blob.encoding == "base64" and blob.size == len(big)
+    assert base64.b64decode(blob.content) == big.encode()
+    small = repo.get_contents("small.txt", ref="main")
+    assert not isinstance(small, list) and small.decoded_content == b"hi\n"
+    with pytest.raises(GithubException) as raised:
+        repo.get_git_blob(repo.get_branch("main").commit.sha)  # a commit, not a blob
+    assert raised.value.status == 404
+
+
+def test_a_ref_that_git_cannot_hold_is_422(repo: Repository) -> None:
+    sha = repo.get_branch("main").commit.sha
+    repo.create_git_ref("refs/heads/porch", sha)
+    # `porch` is a branch, so `porch/...` cannot be one too (nor the reverse): GitHub says 422.
+    with pytest.raises(GithubException) as raised:
+        repo.create_git_ref("refs/heads/porch/1-plan/phase_1", sha)
+    assert raised.value.status == 422
+    assert raised.value.data["message"] == "Reference update failed"
+    with pytest.raises(GithubException) as raised:
+        repo.create_git_ref("refs/heads/bad..name", sha)
+    assert raised.value.status == 422
+    assert [b.name for b in repo.get_branches()] == ["main", "porch"]
