@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 ZERO_SHA = "0" * 40
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
 # Stable identity for commits the stand-in makes itself (initial imports, merges).
 _GIT_ENV = {
@@ -166,6 +168,10 @@ class GitRepo:
         self.run("update-ref", "-d", ref)
 
     def object_type(self, sha: str) -> str | None:
+        """The type of the object with this full SHA; None for anything else (GitHub's APIs
+        that take a `sha` want the SHA itself, not a branch name or an abbreviation)."""
+        if not _FULL_SHA.fullmatch(sha):
+            return None
         proc = self.run("cat-file", "-t", sha, check=False)
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 

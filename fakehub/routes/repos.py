@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, request
 
 from fakehub import refs, render, render_git
@@ -22,7 +20,6 @@ from fakehub.routes.common import (
 from fakehub.store import Repo
 
 bp = Blueprint("repos", __name__)
-_SHA = re.compile(r"[0-9a-f]{40}")
 R = "/repos/<owner>/<name>"
 
 
@@ -117,7 +114,7 @@ def _git_person(given: object, login: str, now: int) -> Person:
 def get_blob(owner: str, name: str, sha: str) -> Response:
     repo = get_repo(owner, name)
     git = hub().git(repo)
-    if not _SHA.fullmatch(sha) or git.object_type(sha) != "blob":
+    if git.object_type(sha) != "blob":
         raise not_found()
     return json_response(render_git.blob(hub().urls, repo, git, sha))
 
@@ -127,7 +124,11 @@ def get_tree(owner: str, name: str, sha: str) -> Response:
     repo = get_repo(owner, name)
     git = hub().git(repo)
     if git.object_type(sha) not in ("tree", "commit"):
-        raise not_found()
+        # GitHub takes a branch or tag name here too.
+        found = git.resolve(sha)
+        if found is None:
+            raise not_found()
+        sha = found
     api = hub().urls.repo_api(repo)
     recursive = request.args.get("recursive") not in (None, "", "0", "false")
     entries = git.list_tree(sha, "", recursive=recursive)

@@ -176,3 +176,19 @@ def test_a_ref_that_git_cannot_hold_is_422(repo: Repository) -> None:
         repo.create_git_ref("refs/heads/bad..name", sha)
     assert raised.value.status == 422
     assert [b.name for b in repo.get_branches()] == ["main", "porch"]
+
+
+# GitHub answers 422 to a check run on no commit, though its description declares only 201.
+@pytest.mark.fakehub_allow_violations
+def test_shas_must_be_full_shas(repo: Repository) -> None:
+    """Where GitHub takes a `sha`, a branch name or an abbreviation names no object."""
+    sha = repo.get_branch("main").commit.sha
+    for given in ("main", sha[:12]):
+        with pytest.raises(GithubException) as raised:
+            repo.create_git_ref("refs/heads/copy", given)
+        assert raised.value.status == 422
+        with pytest.raises(GithubException) as raised:
+            repo.create_check_run("porch: phase 1", given)
+        assert raised.value.status == 422
+    assert [b.name for b in repo.get_branches()] == ["main"]
+    assert repo.get_git_tree("main").sha == repo.get_git_commit(sha).tree.sha
