@@ -21,6 +21,29 @@ _GIT_ENV = {
 }
 
 
+# Run by `git receive-pack` before a push moves any ref. GitHub refuses a push by a GitHub App
+# whose installation lacks the `workflows` permission when the pushed commits create, change or
+# delete a file under `.github/workflows/`; the stand-in's App has no such permission. The push
+# route tells the hook who pushes through FAKEHUB_PUSHER.
+PRE_RECEIVE_HOOK = r"""#!/bin/sh
+[ "$FAKEHUB_PUSHER" = installation ] || exit 0
+zero=0000000000000000000000000000000000000000
+while read -r old new ref; do
+    [ "$new" = "$zero" ] && continue
+    for commit in $(git rev-list "$new" --not --all); do
+        path=$(git diff-tree -r -c --root --no-commit-id --name-only "$commit" |
+            grep '^[.]github/workflows/' | head -n 1)
+        if [ -n "$path" ]; then
+            echo "refusing to allow a GitHub App to create or update workflow \`$path\`" \
+                "without \`workflows\` permission" >&2
+            exit 1
+        fi
+    done
+done
+exit 0
+"""
+
+
 class GitError(RuntimeError):
     pass
 
@@ -102,6 +125,10 @@ class GitRepo:
         repo.run("config", "uploadpack.allowFilter", "true")
         repo.run("config", "uploadpack.allowAnySHA1InWant", "true")
         repo.run("config", "http.receivepack", "true")
+        hook = path / "hooks" / "pre-receive"
+        hook.parent.mkdir(exist_ok=True)
+        hook.write_text(PRE_RECEIVE_HOOK)
+        hook.chmod(0o755)
         return repo
 
     def import_directory(self, source: Path, branch: str, author: Person, message: str) -> str:

@@ -83,6 +83,8 @@ def _run_backend(repo: Repo, who: Principal, service: str) -> Response:
         "QUERY_STRING": request.query_string.decode(),
         "CONTENT_TYPE": request.headers.get("Content-Type", ""),
         "REMOTE_USER": who.user.login,
+        # Read by the pre-receive hook (fakehub.gitrepo): what an App may not push.
+        "FAKEHUB_PUSHER": who.kind.value,
         "REMOTE_ADDR": request.remote_addr or "127.0.0.1",
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,

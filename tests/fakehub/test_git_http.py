@@ -148,3 +148,35 @@ def test_roles_limit_what_a_person_may_write_through_rest(
     with pytest.raises(GithubException) as raised:
         stranger.get_repo("octo/app")
     assert raised.value.status == 404
+
+
+def test_the_app_may_not_push_workflow_files(
+    fakehub: RunningFakeHub, repo: Repository, clone: Path
+) -> None:
+    """GitHub refuses a push by an App without the `workflows` permission (ours has none)
+    whose commits create, change or delete a file under `.github/workflows/`."""
+    git("checkout", "--quiet", "-b", "phase-ci", cwd=clone)
+    commit_file(clone, "src/ci.py", "CI = 1\n", "ordinary work")
+    commit_file(clone, ".github/workflows/ci.yml", "on: push\n", "add CI")
+    fakehub.flush()
+    pushes_before = len([d for d in fakehub.deliveries if d.event == "push"])
+    refused = git("push", "origin", "phase-ci", cwd=clone, check=False)
+    assert refused.returncode != 0
+    assert (
+        "refusing to allow a GitHub App to create or update workflow "
+        "`.github/workflows/ci.yml` without `workflows` permission"
+    ) in refused.stderr
+    assert "phase-ci" not in {b.name for b in repo.get_branches()}
+    # The commit before it is fine on its own; a person may push the workflow.
+    git("push", "--quiet", "origin", "HEAD~1:refs/heads/phase-ci", cwd=clone)
+    assert (
+        repo.get_branch("phase-ci").commit.sha
+        == git("rev-parse", "HEAD~1", cwd=clone).stdout.strip()
+    )
+    alice = fakehub.control.add_collaborator("octo/app", "alice", "write")
+    git("push", "--quiet", fakehub.clone_url("octo/app", alice), "phase-ci", cwd=clone)
+    assert (
+        repo.get_branch("phase-ci").commit.sha == git("rev-parse", "HEAD", cwd=clone).stdout.strip()
+    )
+    fakehub.flush()
+    assert len([d for d in fakehub.deliveries if d.event == "push"]) == pushes_before + 2
