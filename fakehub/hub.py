@@ -20,6 +20,8 @@ from fakehub.webhooks import WebhookSender
 
 CREDENTIALS_FILE = "fakehub-app.json"
 PRIVATE_KEY_FILE = "fakehub-app.pem"
+# GitHub plans, as far as they change what a repository offers (draft pulls in private ones).
+OWNER_PLANS = ("free", "pro", "team", "enterprise")
 
 
 class Hub:
@@ -120,8 +122,11 @@ class Hub:
         default_branch: str = "main",
         description: str | None = None,
         private: bool = True,
+        owner_plan: str = "team",
     ) -> Repo:
         """A repository whose first commit is a snapshot of `source` and/or `files`."""
+        if owner_plan not in OWNER_PLANS:
+            raise ValueError(f"owner_plan must be one of {', '.join(OWNER_PLANS)}")
         with self.store.lock:
             if self.store.repo(owner, name) is not None:
                 raise ValueError(f"repository {owner}/{name} already exists")
@@ -136,6 +141,7 @@ class Hub:
                 pushed_at=now,
                 description=description,
                 private=private,
+                owner_plan=owner_plan,
             )
             self.store.repos[repo.full_name.lower()] = repo
         git = GitRepo.init_bare(repo.path, default_branch)

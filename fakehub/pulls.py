@@ -149,6 +149,8 @@ def open_pull(
     if not title:
         raise validation("PullRequest", "title", "missing_field")
     check_body("PullRequest", body)
+    if draft and not repo.drafts_supported:
+        raise ApiError(422, "Draft pull requests are not supported in this repository.")
     head_owner, _, head_branch = head.rpartition(":")
     if head_owner and head_owner.lower() != repo.owner.login.lower():
         # Another owner's branch would be a fork's; the stand-in has none.
@@ -233,6 +235,8 @@ def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[st
 def set_draft(hub: Hub, repo: Repo, issue: Issue, user: User, draft: bool) -> None:
     """Mark ready for review or convert to draft (GraphQL on GitHub; control API here)."""
     assert issue.pull is not None
+    if draft and not repo.drafts_supported:
+        raise ApiError(422, "Draft pull requests are not supported in this repository.")
     with hub.store.lock:
         if issue.pull.draft == draft:
             return

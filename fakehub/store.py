@@ -149,6 +149,8 @@ class Repo:
     pushed_at: float
     description: str | None = None
     private: bool = True
+    # The owner's GitHub plan: on `free` and `pro`, a private repository has no draft pulls.
+    owner_plan: str = "team"
     collaborators: dict[str, Permission] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
@@ -160,6 +162,10 @@ class Repo:
 
     def next_number(self) -> int:
         return max(self.issues, default=0) + 1
+
+    @property
+    def drafts_supported(self) -> bool:
+        return not self.private or self.owner_plan not in ("free", "pro")
 
     def permission_of(self, user: User) -> Permission:
         if user.login == self.owner.login:

@@ -58,6 +58,7 @@ def create_repo() -> Response:
             default_branch=str(data.get("default_branch") or "main"),
             description=data.get("description"),
             private=bool(data.get("private", True)),
+            owner_plan=str(data.get("owner_plan") or "team"),
         )
     except ValueError as exc:
         raise ApiError(422, str(exc)) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 from github import GithubException
 from github.Repository import Repository
 
@@ -191,3 +192,34 @@ def test_pull_heads_of_another_owner_and_long_bodies_are_422(repo: Repository, c
         pull.edit(body="y" * 65_537)
     assert raised.value.status == 422
     assert repo.get_pull(pull.number).body == "x"
+
+
+def test_private_repositories_on_free_plans_have_no_draft_pulls(
+    fakehub: RunningFakeHub, tmp_path: Path
+) -> None:
+    """GitHub Free and Pro offer draft pulls only in public repositories."""
+    made = requests.post(
+        f"{fakehub.control.base_url}/_fakehub/repos",
+        json={"owner": "solo", "name": "app", "files": {"a.txt": "a\n"}, "owner_plan": "free"},
+        timeout=10,
+    )
+    assert made.status_code == 201
+    work = tmp_path / "work"
+    git("clone", "--quiet", fakehub.clone_url("solo/app", fakehub.installation_token()), str(work))
+    push_branch(work, "phase-1", "b.txt", "b\n")
+    repo = fakehub.github().get_repo("solo/app")
+    with pytest.raises(GithubException) as raised:
+        repo.create_pull(title="1", body="", head="phase-1", base="main", draft=True)
+    assert raised.value.status == 422
+    assert raised.value.data["message"] == (
+        "Draft pull requests are not supported in this repository."
+    )
+    assert not repo.get_pulls(state="all").totalCount
+    pull = repo.create_pull(title="1", body="", head="phase-1", base="main")
+    assert not pull.draft
+    bad_plan = requests.post(
+        f"{fakehub.control.base_url}/_fakehub/repos",
+        json={"owner": "solo", "name": "other", "owner_plan": "gold"},
+        timeout=10,
+    )
+    assert bad_plan.status_code == 422
