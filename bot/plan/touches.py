@@ -19,6 +19,8 @@ _FILE_ITEM = re.compile(
     re.IGNORECASE,
 )
 _PATH = re.compile(r"[\w.~/*?\[\]{}-]+")
+# "**Create**: `a.py`", "**CLAUDE.md** - why": a bold (or italic) lead, then the rest.
+_BOLD_LEAD = re.compile(r"^(\*\*|\*)([^*\s][^*]*?)\1(?!\*)\s*:?\s*(.*)$")
 
 
 def path_like(token: str) -> str | None:
@@ -35,8 +37,17 @@ def path_like(token: str) -> str | None:
 
 
 def _item_path(content: str) -> str | None:
-    """The path a list item or table cell leads with."""
-    content = content.strip().lstrip("*").strip()
+    """The path a list item or table cell leads with: `- \\`a.py\\``, `- **a.py** - why`,
+    or after a bold label, `- **Create**: \\`a.py\\``."""
+    content = content.strip()
+    bold = _BOLD_LEAD.match(content)
+    if bold:
+        inner = bold.group(2).strip().rstrip(":").strip()
+        inner_code = _CODE.fullmatch(inner)
+        lead = path_like(inner_code.group(1) if inner_code else inner)
+        if lead or not re.fullmatch(r"[A-Za-z][\w ]{0,30}", inner):
+            return lead  # a bold path, or bold prose that names none
+        content = bold.group(3).strip()
     code = _CODE.match(content)
     if code:
         return path_like(code.group(1))

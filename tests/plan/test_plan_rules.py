@@ -315,6 +315,18 @@ def test_a_phase_header_repeated_at_the_same_level_is_a_duplicate() -> None:
             ("src/forge.ts", "a.py"),
         ),
         ("#### Deliverables\n- [ ] Tests for `src/forge.ts`\n", ()),
+        # A bold label before the path (0105, 0099 in the corpus): the path, not the label.
+        (
+            "#### Files\n- **Create**: `s/a.ts`\n- **Modify:** `s/b.ts` (imports)\n"
+            "- **DELETE** `s/c.ts`\n- *New file*: s/d.ts\n",
+            ("s/a.ts", "s/b.ts", "s/c.ts", "s/d.ts"),
+        ),
+        # A bold path (0056), and bold prose that names none (0100).
+        (
+            "**Files to modify:**\n1. **CLAUDE.md** - Update\n2. **`docs/x.md`** — also\n"
+            "- **Note**: The banner is scoped.\n",
+            ("CLAUDE.md", "docs/x.md"),
+        ),
     ],
 )
 def test_touches_from_files_sections(section: str, touches: tuple[str, ...]) -> None:
