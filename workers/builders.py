@@ -89,7 +89,7 @@ def _build(
     try:
         push(work, effect.branch, GitAuth(rt.auth.token(state.installation_id)))
     except GitError as exc:
-        return _failed(rt, effect, f"Could not push {effect.branch}: {exc}", result.log_tail)
+        return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
     return PhaseBuilt(
         at=rt.clock(),
@@ -206,6 +206,16 @@ def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient
         dependencies=notes,
         sibling_touches=siblings,
     )
+
+
+def _push_error(branch: str, exc: GitError) -> str:
+    if "workflow" in str(exc) and "permission" in str(exc):
+        # The App does not ask for the `workflows` permission: CI definitions stay with people.
+        return (
+            f"Could not push {branch}: the builder changed files under .github/workflows/, "
+            "which porch-parallel may not push. Leave workflow changes to a person."
+        )
+    return f"Could not push {branch}: {exc}"
 
 
 def _why(result: CommandResult, who: str) -> str:

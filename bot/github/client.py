@@ -204,14 +204,28 @@ class RepoClient:
     # -- pull requests -------------------------------------------------------------------------
 
     def ensure_pull(self, head: str, base: str, title: str, body: str, draft: bool) -> PullRef:
+        """An open PR from `head` into `base`, as a draft where the repository allows drafts.
+
+        Private repositories of Free and Pro accounts have no draft PRs: GitHub answers 422,
+        and the PR is opened ready for review instead, saying so in its body.
+        """
+
         def find() -> PullRequest | None:
             pulls = self._repo.get_pulls(state="open", head=f"{self.owner}:{head}", base=base)
             return next(iter(pulls), None)
 
-        def create() -> PullRequest:
-            return self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
+        def create(as_draft: bool = draft) -> PullRequest:
+            text = body if as_draft == draft else f"{body}\n\n{NO_DRAFTS_NOTE}"
+            return self._repo.create_pull(
+                base=base, head=head, title=title, body=text, draft=as_draft
+            )
 
-        pull = _ensure(create, find, f"pull request {head}")
+        try:
+            pull = _ensure(create, find, f"pull request {head}")
+        except GithubException as exc:
+            if not (draft and _drafts_unsupported(exc)):
+                raise
+            pull = _ensure(lambda: create(as_draft=False), find, f"pull request {head}")
         return PullRef(pull.number, pull.head.sha, pull.html_url)
 
     # -- check runs ----------------------------------------------------------------------------
@@ -284,6 +298,16 @@ class RepoClient:
         # GitHub answers 200 with the existing reaction when it is there already.
         comment = self._repo.get_issue(issue_number).get_comment(comment_id)
         _retry(lambda: comment.create_reaction(reaction), "reaction")
+
+
+NO_DRAFTS_NOTE = (
+    "_This repository does not allow draft pull requests, so this one is open for review; "
+    "porch-parallel will say when the phase is done._"
+)
+
+
+def _drafts_unsupported(exc: GithubException) -> bool:
+    return exc.status == 422 and "draft" in str(exc.data).lower()
 
 
 def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:

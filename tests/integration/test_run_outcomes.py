@@ -217,3 +217,32 @@ def test_a_lasting_github_outage_while_preparing_fails_the_phase_and_says_so(
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.FAILED
     assert "GitHub kept failing" in state.phase("phase_1").error
+
+
+def test_a_repository_without_draft_prs_gets_ready_prs(porch: Porch) -> None:
+    porch.hub.hub.create_repo(
+        "octo",
+        "board",
+        files={"README.md": "# board\n", ".github/porch.yml": porch_config()},
+        private=True,
+        owner_plan="free",
+    )
+    porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE
+    pulls = list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))
+    assert len(pulls) == 4
+    assert not any(p.draft for p in pulls)
+    assert all("does not allow draft pull requests" in p.body for p in pulls)
+
+
+def test_a_builder_changing_workflows_fails_with_a_clear_message(porch: Porch) -> None:
+    touches_ci = (
+        f"mkdir -p .github/workflows && echo x > .github/workflows/ci.yml; python3 {BUILDER}"
+    )
+    porch.repo(config=porch_config(touches_ci))
+    issue = _start(porch)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.FAILED
+    assert ".github/workflows/" in state.phase("phase_1").error
