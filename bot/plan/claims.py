@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from bot.plan.dependencies import LABEL, REFERENCE_LIST, in_range, parse_references
 from bot.plan.markdown import Document, strip_emphasis
 from bot.plan.model import Claim, ClaimKind
-from bot.plan.rules import PhaseRef, dependencies_line, label_index
+from bot.plan.rules import PhaseRef, declaration_lines, dependencies_line, label_index
 
 _PARALLEL = re.compile(
     r"in parallel|parallel(?:ized|izable|isable|-safe)|\bindependent\b|concurrently", re.I
@@ -47,10 +47,13 @@ def _units(doc: Document) -> Iterator[tuple[int, str]]:
     """Paragraphs and list items outside code, tables and headers, as (1-based line, text);
     a claim found in one points at the unit's first line."""
     start, parts = 0, list[str]()
+    # Headers and table rows are not prose; a Dependencies line is a declaration whose
+    # annotation speaks for its own phase (see _note_claims), not for the phases it lists.
+    declarations = declaration_lines(doc)
     for index, line in enumerate([*doc.lines, ""]):
         stripped = line.strip()
         outside = index < len(doc.lines) and not doc.in_fence[index] and bool(stripped)
-        skipped = outside and (stripped[0] in "#|")  # headers and table rows are not prose
+        skipped = outside and (stripped[0] in "#|" or index in declarations)
         if parts and (not outside or skipped or _LIST_START.match(line)):
             yield start + 1, strip_emphasis(" ".join(parts))
             parts = []

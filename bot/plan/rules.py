@@ -49,20 +49,42 @@ class PhaseRef:
         return (self.label, *self.aliases)
 
 
+def _continuation(doc: Document, index: int, end: int) -> int:
+    """One past the last line that continues the Dependencies line at `index`."""
+    follow = index + 1
+    while follow < end:
+        line = doc.lines[follow]
+        if not line.strip() or doc.in_fence[follow] or _CONTINUATION_STOP.match(line):
+            break
+        follow += 1
+    return follow
+
+
 def dependencies_line(doc: Document, start: int, end: int) -> tuple[str, int] | None:
     """The first Dependencies line in a section, continuation lines joined, and its line."""
     for index in range(start, end):
         match = None if doc.in_fence[index] else _DEPENDENCIES_LINE.match(doc.lines[index])
         if not match:
             continue
-        parts = [match.group(1)]
-        for follow in range(index + 1, end):
-            line = doc.lines[follow]
-            if not line.strip() or doc.in_fence[follow] or _CONTINUATION_STOP.match(line):
-                break
-            parts.append(line.strip())
+        stop = _continuation(doc, index, end)
+        parts = [match.group(1), *(line.strip() for line in doc.lines[index + 1 : stop])]
         return " ".join(parts), index + 1
     return None
+
+
+def declaration_lines(doc: Document) -> set[int]:
+    """Indexes of every Dependencies line and its continuation lines, anywhere outside code:
+    what they say is declared (and checked) there, not prose about the phases they list."""
+    found: set[int] = set()
+    index = 0
+    while index < len(doc.lines):
+        if doc.in_fence[index] or not _DEPENDENCIES_LINE.match(doc.lines[index]):
+            index += 1
+            continue
+        stop = _continuation(doc, index, len(doc.lines))
+        found.update(range(index, stop))
+        index = stop
+    return found
 
 
 def dependency_table_rows(found: Sequence[Table]) -> dict[str, tuple[str, int]]:

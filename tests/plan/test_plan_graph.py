@@ -210,3 +210,15 @@ def test_pathological_input_stays_fast(name: str) -> None:
     analyse(parse_plan(PATHOLOGICAL[name]))
     # Generous for a shared machine; the quadratic versions of these took minutes.
     assert time.perf_counter() - start < 3
+
+
+def test_a_dependencies_line_annotation_is_not_prose_about_the_phases_it_lists() -> None:
+    # 0073 in the corpus: "(can be developed in parallel)" speaks for Phase 3 itself; it does
+    # not say that Phases 1 and 2, which Phase 3 waits for, can run in parallel.
+    text = (
+        "### Phase 1: A\n**Dependencies**: None\n### Phase 2: B\n**Dependencies**: Phase 1\n"
+        "### Phase 3: C\n\n**Dependencies**: Phase 1, Phase 2 (can be developed\n"
+        "in parallel)\n\nPhases 1 and 2 are independent.\n"
+    )
+    warnings = analyse(parse_plan(text)).warnings
+    assert [w.line for w in warnings] == [10], warnings
