@@ -51,6 +51,8 @@ def _structure_errors(plan: Plan) -> list[Diagnostic]:
     for phase in plan.phases:
         line = phase.depends_line or phase.line
         for dep in phase.depends_on:
+            if dep == phase.id and counts[dep] > 1:
+                continue  # "Phase 1" under the second Phase 1: the duplicate is the error
             if dep == phase.id:
                 errors.append(Diagnostic(f"{phase.id} depends on itself", line))
             elif dep not in known:
@@ -161,7 +163,9 @@ def _claim_warnings(plan: Plan, reaches: Callable[[str, str], bool]) -> list[Dia
 def analyse(plan: Plan) -> PlanAnalysis:
     errors = list(plan.errors) + _structure_errors(plan)
     graph = build_graph(plan)
-    errors += _cycle_errors(plan, graph)
+    if len(graph) == len(plan.phases):
+        # Duplicate ids share one node, which makes cycles of phases that form none.
+        errors += _cycle_errors(plan, graph)
     if errors:
         return PlanAnalysis(errors=tuple(errors), warnings=plan.warnings)
     order = list(nx.topological_sort(graph))

@@ -222,3 +222,18 @@ def test_a_dependencies_line_annotation_is_not_prose_about_the_phases_it_lists()
     )
     warnings = analyse(parse_plan(text)).warnings
     assert [w.line for w in warnings] == [10], warnings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "### Phase 1: A\n### Phase 1: B\n### Phase 2: C\n",
+        "### Phase 1: A\n### Phase 2: B\n### Phase 1: C\n### Phase 3: D\n",
+        "### Phase 1: A\n### Phase 1: B\n**Dependencies**: Phase 1\n",
+    ],
+)
+def test_a_duplicate_id_is_one_error_not_a_cycle_or_a_self_dependency(text: str) -> None:
+    # The serial order (or "Phase 1" under the second Phase 1) links the two phases that
+    # share an id; with one graph node for both, that read as a cycle or a self-dependency.
+    errors = analyse(parse_plan(text)).errors
+    assert [e.message.split(" (")[0] for e in errors] == ["duplicate phase id phase_1"]
