@@ -6,8 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.plan.dependencies import LABEL
 from bot.plan.graph import PlanAnalysis
-from bot.plan.model import Diagnostic, Plan
+from bot.plan.model import Diagnostic, Phase, Plan
 
 # Colours per phase state; a state not listed here gets _OTHER_STATE.
 STATE_STYLES = {
@@ -29,6 +30,17 @@ _OTHER_STATE = "fill:#ffffff,stroke:#57606a,color:#24292f"
 
 def _minutes(value: float) -> str:
     return f"{value:g}"
+
+
+# A title that already says which phase it is: "Phase 2a: Connection Manager" in a JSON block.
+_NAMED_TITLE = re.compile(rf"[Pp]hase\s+{LABEL}\s*[:—–-]")
+
+
+def _heading(phase: Phase) -> str:
+    """`Phase 2: Title`, without saying "Phase 2a:" twice when the title starts with it."""
+    if _NAMED_TITLE.match(phase.title):
+        return phase.title
+    return f"Phase {phase.label}: {phase.title}" if phase.title else f"Phase {phase.label}"
 
 
 def _diagnostic(item: Diagnostic) -> dict[str, Any]:
@@ -76,9 +88,7 @@ def _phase_lines(plan: Plan) -> list[str]:
     for phase in plan.phases:
         after = ", ".join(phase.depends_on) or "nothing"
         how = phase.depends_source.value
-        lines.append(
-            f"  {phase.id:<{width}}  Phase {phase.label}: {phase.title}  (line {phase.line})"
-        )
+        lines.append(f"  {phase.id:<{width}}  {_heading(phase)}  (line {phase.line})")
         lines.append(f"  {'':<{width}}  after {after}  [{how}]")
     return lines
 
@@ -142,8 +152,11 @@ def _node_ids(plan: Plan) -> dict[str, str]:
 
 
 def _label(text: str) -> str:
-    # Inside a quoted Mermaid label only the quote needs escaping; # starts an entity code.
-    return text.replace("#", "#35;").replace('"', "#quot;")
+    # Inside a quoted Mermaid label the quote ends the label and # starts an entity code;
+    # < > and & would be read as HTML (GitHub drops "<T>" from "Add <T> generics").
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("&", "#38;"), ("<", "#60;"), (">", "#62;")):
+        text = text.replace(char, code)
+    return text
 
 
 def _state_class(state: str) -> str:
@@ -158,8 +171,7 @@ def to_mermaid(
     names = _node_ids(plan)
     lines = ["flowchart TD"]
     for phase in plan.phases:
-        title = f"Phase {phase.label}: {phase.title}" if phase.title else f"Phase {phase.label}"
-        lines.append(f'    {names[phase.id]}["{_label(title)}"]')
+        lines.append(f'    {names[phase.id]}["{_label(_heading(phase))}"]')
     critical = set(zip(analysis.critical_path, analysis.critical_path[1:], strict=False))
     thick = []
     edge_count = 0

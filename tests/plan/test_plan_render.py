@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from bot.plan.graph import analyse
 from bot.plan.model import Phase, Plan
 from bot.plan.parse import parse_plan
@@ -116,3 +118,24 @@ def test_mermaid_node_names_and_labels_are_safe() -> None:
     assert all(re.fullmatch(r"\w+", name) for name in names)
     assert '["Phase 1: Say #quot;hi#quot; #35;1"]' in chart
     assert "p_a_b_c --> p_a_b_c_2" in chart
+
+
+@pytest.mark.parametrize(
+    ("label", "title", "shown"),
+    [
+        ("1", "Data layer", "Phase 1: Data layer"),
+        ("1", "", "Phase 1"),
+        # A JSON title that names its phase (0602 in the corpus) is not prefixed again.
+        ("1", "Phase 1a: Shared types", "Phase 1a: Shared types"),
+        ("2", "Phase 2 — Routes", "Phase 2 — Routes"),
+        ("5", "Phase prompts — spir", "Phase 5: Phase prompts — spir"),
+        # < > & would be read as HTML by GitHub's Mermaid: "<T>" vanished.
+        ("3", "Add <T> & <br> tags", "Phase 3: Add #60;T#62; #38; #60;br#62; tags"),
+    ],
+)
+def test_phase_headings_in_text_and_mermaid(label: str, title: str, shown: str) -> None:
+    plan = Plan(phases=(Phase(id="p", label=label, title=title, line=1),))
+    analysis = analyse(plan)
+    assert f'    p_p["{shown}"]' in to_mermaid(plan, analysis).splitlines()
+    text_shown = shown.replace("#60;", "<").replace("#62;", ">").replace("#38;", "&")
+    assert f"  p  {text_shown}  (line 1)" in to_text(plan, analysis).splitlines()
