@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from itertools import islice
 
-from bot.plan.dependencies import LABEL, REFERENCE_LIST, in_range, parse_references
+from bot.plan.dependencies import LABEL, REFERENCE_LIST, parse_references
 from bot.plan.markdown import Document, strip_emphasis
 from bot.plan.model import Claim, ClaimKind
-from bot.plan.rules import PhaseRef, declaration_lines, dependencies_line, label_index
+from bot.plan.rules import PhaseRef, Resolver, declaration_lines, dependencies_line
 
 _PARALLEL = re.compile(
     r"in parallel|parallel(?:ized|izable|isable|-safe)|\bindependent\b|concurrently", re.I
@@ -23,12 +25,16 @@ _LIST_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MAP_REF = re.compile(rf"\b[Pp]hase\s+({LABEL})|\bP(\d+[a-z]?)\b")
 _ARROW = re.compile(r"-+>|─+>|─*→|=>|─+▶|▶")
 _JSON_INFO = {"json", "jsonc", "json5"}
+_WINDOW = 300  # characters around "depends on" read for its subject and what it needs
+_MAX_PER_SENTENCE = 20
+_MAX_CLAIM_PHASES = 50
 
 
 class _Labels:
     def __init__(self, phases: Sequence[PhaseRef]) -> None:
         self.phases = phases
-        self.by_label = label_index(phases)
+        self.resolver = Resolver(phases)
+        self.by_label = self.resolver.by_label
 
     def ids(self, text: str) -> list[str]:
         references, _ = parse_references(text)
@@ -39,8 +45,9 @@ class _Labels:
                     [self.by_label[ref.low.lower()]] if ref.low.lower() in self.by_label else []
                 )
             else:
-                found += [p.id for p in self.phases if in_range(p.label, ref.low, ref.high)]
-        return list(dict.fromkeys(found))
+                found += [p.id for p in self.resolver.phases_in_range(ref.low, ref.high)]
+        # A claim about more phases than a plan has at once is not worth checking pair by pair.
+        return list(dict.fromkeys(found))[:_MAX_CLAIM_PHASES]
 
 
 def _units(doc: Document) -> Iterator[tuple[int, str]]:
@@ -91,11 +98,15 @@ def _parallel_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
 def _depends_claims(sentence: str, line: int, labels: _Labels) -> list[Claim]:
     """ "Phase 5 depends on Phase 1 and Phase 4", "Phase 3 needs Phase 2"."""
     claims: list[Claim] = []
-    for match in _DEPENDS.finditer(sentence):
+    # A real sentence says "depends on" once or twice; a run-on one is read for its first few.
+    for match in islice(_DEPENDS.finditer(sentence), _MAX_PER_SENTENCE):
         if _NEGATION.search(sentence[max(0, match.start() - 12) : match.start()]):
             continue
-        subject = labels.ids(sentence[: match.start()].rsplit(".", 1)[-1])[-1:]
-        clause = _CLAUSE_END.split(sentence[match.end() :], maxsplit=1)[0]
+        # Bounded windows: a run-on "Phase 2 depends on Phase 2 depends on …" stays linear.
+        before = sentence[max(0, match.start() - _WINDOW) : match.start()]
+        subject = labels.ids(before.rsplit(".", 1)[-1])[-1:]
+        after = sentence[match.end() : match.end() + _WINDOW]
+        clause = _CLAUSE_END.split(after, maxsplit=1)[0]
         needed = labels.ids(re.split(r"\.\s", clause, maxsplit=1)[0])
         if subject and needed:
             claims.append(Claim(ClaimKind.DEPENDS, (subject[0], *needed), line, sentence))
@@ -137,9 +148,12 @@ def _map_claims(doc: Document, labels: _Labels) -> list[Claim]:
             refs = [
                 (m.start(), (m.group(1) or m.group(2)).lower()) for m in _MAP_REF.finditer(line)
             ]
+            starts = [pos for pos, _ in refs]
             for arrow in _ARROW.finditer(line):
-                left = [label for pos, label in refs if pos < arrow.start()][-1:]
-                right = [label for pos, label in refs if pos >= arrow.end()][:1]
+                before = bisect_left(starts, arrow.start())  # refs[before:] start after it
+                after = bisect_left(starts, arrow.end())
+                left = [refs[before - 1][1]] if before else []
+                right = [refs[after][1]] if after < len(refs) else []
                 ids = [labels.by_label.get(label) for label in left + right]
                 if len(ids) == 2 and ids[0] and ids[1] and ids[0] != ids[1]:
                     text = line.strip()

@@ -124,7 +124,9 @@ def parse_dependencies(text: str) -> DependencySpec:
         return DependencySpec(SpecKind.UNRECOGNISED, (), tuple([_tidy(declaration), *notes]))
     leftover = _tidy(_FILLER.sub(" ", rest))
     return DependencySpec(
-        SpecKind.REFERENCES, tuple(references), tuple(notes + ([leftover] if leftover else []))
+        SpecKind.REFERENCES,
+        tuple(dict.fromkeys(references)),  # "Phase 1, Phase 1" names it once
+        tuple(notes + ([leftover] if leftover else [])),
     )
 
 
@@ -140,11 +142,15 @@ def label_key(label: str) -> tuple[int, int, str]:
     return (1, ord(label.lower()[0]) if label else 0, "")
 
 
-def in_range(label: str, low: str, high: str) -> bool:
-    key, start, end = label_key(label), label_key(low), label_key(high)
-    if start > end:
-        start, end = end, start
+def range_keys(low: str, high: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
+    """The inclusive key bounds of `Phases low–high`, in either order."""
+    start, end = sorted((label_key(low), label_key(high)))
     if not end[2]:
         # "Phases 1–5" includes 5a and 5b.
         end = (end[0], end[1], "\uffff")
-    return start <= key <= end
+    return start, end
+
+
+def in_range(label: str, low: str, high: str) -> bool:
+    start, end = range_keys(low, high)
+    return start <= label_key(label) <= end

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,8 +14,9 @@ from bot.plan.dependencies import (
     SOFT,
     DependencySpec,
     SpecKind,
-    in_range,
+    label_key,
     parse_dependencies,
+    range_keys,
 )
 from bot.plan.markdown import Document, Table, strip_emphasis, tables
 from bot.plan.model import DependencySource, Diagnostic
@@ -23,6 +26,9 @@ _DEPENDENCIES_LINE = re.compile(
     re.IGNORECASE,
 )
 _CONTINUATION_STOP = re.compile(r"^\s*(?:\*\*|__|#|[-*+]\s|\||>|\d+[.)]\s|`{3}|~{3})")
+# Real plans declare tens of dependencies; ranges and "All previous phases" in a generated
+# plan of tens of thousands of phases would declare billions, and exhaust memory.
+MAX_DEPENDENCIES = 100_000
 _DEPENDENCY_COLUMN = re.compile(r"depend|prereq|requires|blocked by|\bafter\b|needs", re.I)
 _TABLE_PHASE = re.compile(rf"^(?:[Pp]hase\s+)?({LABEL})")
 
@@ -121,21 +127,54 @@ class Resolver:
     def __init__(self, phases: Sequence[PhaseRef]) -> None:
         self.phases = phases
         self.by_label = label_index(phases)
+        # (label key, position) for every label, sorted: a range is found by bisection.
+        self._sorted_keys = sorted(
+            (label_key(label), position)
+            for position, phase in enumerate(phases)
+            for label in phase.labels()
+        )
         self.warnings: list[Diagnostic] = []
         self.errors: list[Diagnostic] = []
+        self.declared = 0  # dependencies resolved so far, against MAX_DEPENDENCIES
+
+    def quiet(self) -> Resolver:
+        """A resolver over the same phases whose diagnostics and count are its own."""
+        other = copy.copy(self)
+        other.warnings, other.errors, other.declared = [], [], 0
+        return other
 
     def resolve(self, spec: DependencySpec, position: int, line: int) -> tuple[str, ...]:
         phase = self.phases[position]
         self._annotations(spec, phase, line)
+        if self.declared > MAX_DEPENDENCIES:
+            return ()  # the plan is already refused
         if spec.kind is SpecKind.ALL_PREVIOUS:
-            return tuple(p.id for p in self.phases[:position])
-        ids: list[str] = []
-        for ref in spec.references:
-            if ref.high is None:
-                ids += self._single(ref.low, phase, line)
-            else:
-                ids += self._range(ref.low, ref.high, phase, line)
-        return tuple(dict.fromkeys(ids))
+            resolved = tuple(p.id for p in self.phases[: min(position, MAX_DEPENDENCIES + 1)])
+        else:
+            ids: list[str] = []
+            for ref in spec.references:
+                if ref.high is None:
+                    ids += self._single(ref.low, phase, line)
+                else:
+                    ids += self._range(ref.low, ref.high, phase, line)
+            resolved = tuple(dict.fromkeys(ids))
+        self.declared += len(resolved)
+        if self.declared > MAX_DEPENDENCIES:
+            message = (
+                f"the plan declares more than {MAX_DEPENDENCIES:,} dependencies between its "
+                f"{len(self.phases):,} phases (ranges and 'All previous phases' add up); refused"
+            )
+            self.errors.append(Diagnostic(message, line))
+            return ()
+        return resolved
+
+    def phases_in_range(self, low: str, high: str) -> list[PhaseRef]:
+        """The phases `Phases low–high` covers (any of their labels), in plan order."""
+        start, end = range_keys(low, high)
+        first = bisect_left(self._sorted_keys, (start, -1))
+        last = bisect_right(self._sorted_keys, (end, len(self.phases)))
+        positions = sorted({position for _, position in self._sorted_keys[first:last]})
+        return [self.phases[position] for position in positions]
 
     def _single(self, label: str, phase: PhaseRef, line: int) -> list[str]:
         found = self.by_label.get(label.lower())
@@ -146,7 +185,7 @@ class Resolver:
         return [found]
 
     def _range(self, low: str, high: str, phase: PhaseRef, line: int) -> list[str]:
-        labels = [p.label for p in self.phases if any(in_range(a, low, high) for a in p.labels())]
+        labels = [p.label for p in self.phases_in_range(low, high)]
         if not labels:
             message = f"{phase.id} depends on Phases {low}–{high}, which name no phase of this plan"
             self.errors.append(Diagnostic(message, line))
@@ -209,7 +248,7 @@ def _compare_with_line(
     spec = parse_dependencies(found[0]) if found else None
     if not found or not spec or spec.kind is SpecKind.UNRECOGNISED:
         return
-    scratch = Resolver(phases)  # its errors and warnings belong to a line that is not used
+    scratch = resolver.quiet()  # its errors and warnings belong to a line that is not used
     written = scratch.resolve(spec, position, found[1])
     if set(written) != set(given.ids):
         json_side = ", ".join(given.ids) or "nothing"

@@ -201,6 +201,16 @@ PATHOLOGICAL = {
     "**Dependencies**: None\n**Files**: `a/**/a/**/a/**/a/**/a/**/a/**/a/**/b`\n",
     "deeply nested JSON": '```json\n{"phases": ' + "[" * 100_000 + "\n```\n",
     "many fences": "```\n" * 20_000,
+    "run-on depends on": "### Phase 1: A\n### Phase 2: B\n" + "Phase 2 depends on " * 20_000,
+    "arrows on one line": "### Phase 1: A\n### Phase 2: B\n```\n" + "Phase 1 -> " * 20_000,
+    "a range in every phase": "".join(
+        f"### Phase {n}: A\n**Dependencies**: Phases 1-{n}\n" for n in range(1, 3_000)
+    ),
+    "prose about thousands of phases": "".join(f"### Phase {n}: A\n" for n in range(1, 3_000))
+    + "".join(f"Phases {n}-3000 are independent.\n\n" for n in range(1, 300)),
+    "all previous phases, twenty thousand times": "".join(
+        f"### Phase {n}: A\n**Dependencies**: All previous phases\n" for n in range(1, 20_000)
+    ),
 }
 
 
@@ -237,3 +247,15 @@ def test_a_duplicate_id_is_one_error_not_a_cycle_or_a_self_dependency(text: str)
     # share an id; with one graph node for both, that read as a cycle or a self-dependency.
     errors = analyse(parse_plan(text)).errors
     assert [e.message.split(" (")[0] for e in errors] == ["duplicate phase id phase_1"]
+
+
+def test_a_plan_declaring_too_many_dependencies_is_refused_at_the_line() -> None:
+    # Ranges and "All previous phases" grow with the square of the phase count; past the cap
+    # the plan is refused rather than building a graph of billions of edges.
+    text = "".join(
+        f"### Phase {n}: A\n**Dependencies**: All previous phases\n" for n in range(1, 500)
+    )
+    errors = analyse(parse_plan(text)).errors
+    assert [(e.line, e.message.split(" between")[0]) for e in errors] == [
+        (2 * 448, "the plan declares more than 100,000 dependencies")
+    ]
