@@ -184,9 +184,9 @@ def parse_plan_bytes(data: bytes, limit: int = MAX_PLAN_BYTES) -> Plan:
     """Read a plan from raw bytes (a file, stdin, an API download). Oversized, binary or
     undecodable input becomes a clear error rather than an exception or garbage phases."""
     if len(data) > limit:
-        size = f"{len(data) / 1_048_576:.1f} MB"
+        # Not the size: readers stop one byte past the limit, so `data` may be a prefix.
         return _input_error(
-            f"the plan is {size}; plans larger than {limit // 1_048_576} MB are refused"
+            f"the plan is larger than {limit / 1_048_576:g} MB; larger plans are refused"
         )
     if b"\x00" in data:
         return _input_error("the plan is binary data (it holds NUL bytes), not markdown text")

@@ -32,7 +32,8 @@ def _run(tmp_path: Path, content: bytes | str, *args: str) -> int:
         (b"  \n\n", "the plan is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
         (b"### Phase 1: caf\xe9\n", "not UTF-8 text (byte 16"),
-        (b"### Phase 1: A\n" + b"x" * (10 * 1024 * 1024), "plans larger than 2 MB are refused"),
+        # The command reads one byte past the limit, so the message must not claim a size.
+        (b"### Phase 1: A\n" + b"x" * (10 * 1024 * 1024), "the plan is larger than 2 MB; "),
         (BROKEN_JSON, "plan.md:5: error: the phases JSON block does not parse"),
         (CYCLE, "plan.md:2: error: dependency cycle: phase_1 → phase_2 → phase_1"),
         (UNKNOWN, "plan.md:3: error: phase_2 depends on Phase 7, which is not a phase"),
