@@ -23,7 +23,7 @@ _CLAUSE_END = re.compile(r"\b(?:since|because|but|although|while|so|as)\b|[;:]",
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*])")
 _LIST_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MAP_REF = re.compile(rf"\b[Pp]hase\s+({LABEL})|\bP(\d+[a-z]?)\b")
-_ARROW = re.compile(r"-+>|─+>|─*→|=>|─+▶|▶")
+_ARROW = re.compile(r"-+>|─+>|─*→|=>|─+▶|▶|─*►")
 _JSON_INFO = {"json", "jsonc", "json5"}
 _WINDOW = 300  # characters around "depends on" read for its subject and what it needs
 _MAX_PER_SENTENCE = 20

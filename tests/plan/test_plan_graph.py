@@ -168,6 +168,7 @@ def test_claims_warn_only_when_the_edges_disagree(claim: Claim, warns: bool) -> 
         ("Phase 1 depends on Phase 3.", "phase_1 depends on phase_3"),
         ("```\nPhase 3 ──→ Phase 1\n```", "phase_1 depends on phase_3"),
         ("```\nP3 → P2 → P1\n```", "phase_1 depends on phase_2"),
+        ("```\nPhase 3 ─┬─► Phase 1\n```", "phase_1 depends on phase_3"),  # as in 0002
     ],
 )
 def test_prose_and_maps_that_contradict_the_serial_order_warn(prose: str, fragment: str) -> None:
