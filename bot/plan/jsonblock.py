@@ -11,6 +11,7 @@ from bot.plan.markdown import Document, Fence
 from bot.plan.model import Diagnostic
 
 _JSON_INFO = {"", "json", "jsonc", "json5"}
+MAX_ESTIMATE_MINUTES = 525_600
 # A block that starts this way is meant to be the plan's own block, so failing to parse it is
 # an error; other blocks that mention "phases" are examples (protocol files, API payloads).
 _LOOKS_LIKE_PLAN_BLOCK = re.compile(r'^\s*\{\s*"phases"\s*:')
@@ -73,6 +74,11 @@ def _estimate(
         return None
     if minutes < 0:
         warnings.append(Diagnostic(f"{name}: estimate_minutes is negative; ignored", line))
+        return None
+    if minutes > MAX_ESTIMATE_MINUTES:
+        # Sums of such values overflow to infinity, which JSON output cannot carry.
+        message = f"{name}: estimate_minutes is over {MAX_ESTIMATE_MINUTES:,} (a year); ignored"
+        warnings.append(Diagnostic(message, line))
         return None
     return minutes
 

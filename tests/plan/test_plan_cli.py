@@ -143,3 +143,17 @@ def test_a_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
         stderr = process.stderr.read().decode()
         assert process.wait(timeout=60) == 0
     assert "Traceback" not in stderr
+
+
+def test_json_output_is_strict_json_even_for_huge_estimates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = '{"phases": [{"id": "a", "estimate_minutes": 1e308}, {"id": "b", "depends_on": [],'
+    body += ' "estimate_minutes": 1e308}]}'
+    assert _run(tmp_path, f"```json\n{body}\n```\n", "--format", "json") == 0
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert data["serial_minutes"] == 2.0
