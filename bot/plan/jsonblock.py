@@ -104,7 +104,8 @@ def _read_phase(
     title = raw.get("title")
     phase = JsonPhase(
         id=phase_id,
-        title=title.strip() if isinstance(title, str) else "",
+        # One line, as a header title is: a newline would break text and Mermaid output.
+        title=" ".join(title.split()) if isinstance(title, str) else "",
         line=line,
         depends_on=depends_on,
         touches=touches,

@@ -139,3 +139,11 @@ def test_phase_headings_in_text_and_mermaid(label: str, title: str, shown: str) 
     assert f'    p_p["{shown}"]' in to_mermaid(plan, analysis).splitlines()
     text_shown = shown.replace("#60;", "<").replace("#62;", ">").replace("#38;", "&")
     assert f"  p  {text_shown}  (line 1)" in to_text(plan, analysis).splitlines()
+
+
+def test_a_json_title_over_several_lines_is_shown_on_one() -> None:
+    body = '{"phases": [{"id": "a", "title": "Line one\\nflowchart LR\\n\\tx --> y "}]}'
+    plan = parse_plan(f"```json\n{body}\n```\n")
+    assert plan.phases[0].title == "Line one flowchart LR x --> y"
+    chart = to_mermaid(plan, analyse(plan))
+    assert chart.splitlines()[1] == '    p_a["Phase 1: Line one flowchart LR x --#62; y"]'
