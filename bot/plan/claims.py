@@ -18,7 +18,7 @@ _PARALLEL = re.compile(
 _DEPENDS = re.compile(
     r"\b(?:depends?|relies|builds?)\s+(?:only\s+)?on\b|\bneeds\b|\brequires\b", re.IGNORECASE
 )
-_NEGATION = re.compile(r"\bnot\b|n't\b|\bno\b|\bzero\b|\bnever\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\bnot\b|\bcannot\b|n't\b|\bno\b|\bzero\b|\bnever\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"\b(?:since|because|but|although|while|so|as)\b|[;:]", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(*])")
 _LIST_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")

@@ -184,6 +184,8 @@ def test_prose_and_maps_that_contradict_the_serial_order_warn(prose: str, fragme
         "Phase 3 depends on Phase 2.",
         "Phase 3 does not depend on Phase 1 directly.",
         "Phases 1 and 2 are not independent.",
+        "Phase 3 cannot run in parallel with Phase 2.",
+        "Phase 3 can't run in parallel with Phase 2.",
         "```\nPhase 1 → Phase 2 → Phase 3\n```",
         '```json\n{"note": "Phase 3 -> Phase 1"}\n```',
     ],
