@@ -301,3 +301,26 @@ def test_touches_from_files_sections_and_json(corpus: Path) -> None:
     )
     links = parse_plan((corpus / "0092-terminal-file-links.md").read_text())
     assert "packages/codev/src/agent-farm/servers/open-server.ts" in links.phase("phase_1").touches
+
+
+def test_bold_labelled_file_lists_of_a_real_plan(corpus: Path) -> None:
+    # "- **Create**: `…/tower-types.ts`": the paths, not "Create**" and "Modify**", which as
+    # globs made every pair of concurrent phases conflict.
+    towers = parse_plan((corpus / "0105-tower-server-decomposition.md").read_text())
+    servers = "packages/codev/src/agent-farm/servers"
+    assert towers.phase("phase_1").touches == (
+        f"{servers}/tower-types.ts",
+        f"{servers}/tower-utils.ts",
+        f"{servers}/tower-server.ts",
+    )
+    conflicts = analyse(towers).predicted_conflicts
+    assert [(c.phases, c.paths) for c in conflicts] == [
+        (("phase_2", other), (f"{servers}/tower-server.ts",))
+        for other in ("phase_3", "phase_4", "phase_5")
+    ]
+
+
+def test_a_dependencies_line_annotation_of_a_real_plan_is_not_a_claim(corpus: Path) -> None:
+    # Phase 8: "Phase 1, Phase 2, Phase 3 (can be developed in parallel)".
+    analysis = analyse(parse_plan((corpus / "0073-porch-protocol-orchestrator.md").read_text()))
+    assert [w.line for w in analysis.warnings] == [524, 552, 586]
