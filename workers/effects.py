@@ -63,7 +63,8 @@ def _prepare_error(exc: Exception) -> str:
     if isinstance(exc, MergeConflict):
         return (
             f"Its dependencies do not merge cleanly: {exc}. "
-            "Resolving such conflicts automatically is not supported yet."
+            "Resolving such conflicts automatically is not supported yet; merge them by hand "
+            "and start the run again."
         )
     if isinstance(exc, GithubException):
         return f"GitHub answered {exc.status} while creating the branch or PR."
@@ -76,8 +77,16 @@ def _prepare(rt: Runtime, repo: RepoClient, state: RunState, effect: PreparePhas
     if rest:
         # Several dependencies: their merge lives on its own branch, which the PR targets.
         repo.ensure_branch(effect.base_branch, first.sha)
+        merged = [first.phase_id]
         for point in rest:
-            repo.merge(effect.base_branch, point.sha, f"Merge {point.phase_id} for {phase_id}")
+            try:
+                repo.merge(effect.base_branch, point.sha, f"Merge {point.phase_id} for {phase_id}")
+            except MergeConflict as conflict:
+                raise MergeConflict(
+                    f"the work of {point.phase_id} conflicts with that of "
+                    f"{', '.join(str(m) for m in merged)}"
+                ) from conflict
+            merged.append(point.phase_id)
         start_sha = repo.branch_sha(effect.base_branch)
     else:
         start_sha = first.sha

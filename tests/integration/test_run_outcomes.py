@@ -73,7 +73,9 @@ def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch
     assert statuses["phase_4"] is PhaseStatus.FAILED
     state = porch.run(issue)
     assert state is not None
-    assert "do not merge cleanly" in state.phase("phase_4").error
+    error = state.phase("phase_4").error
+    assert "do not merge cleanly" in error
+    assert "phase_3 conflicts with that of phase_2" in error
     comment = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
     assert "do not merge cleanly" in comment
 
