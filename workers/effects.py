@@ -8,6 +8,7 @@ our retries become events too, so a run never waits forever on a job that gave u
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from github import GithubException
@@ -26,7 +27,7 @@ from bot.store import comment_key
 
 log = logging.getLogger(__name__)
 
-COMMENT_LOCK_SECONDS = 300  # the job's own timeout: a slow GitHub keeps the lock
+RENDER_LOCK_SECONDS = 300  # the job's own timeout: a slow GitHub keeps the lock
 STOP_FLAG_SECONDS = 24 * 3600
 
 
@@ -126,35 +127,45 @@ def _pull_body(state: RunState, phase_id: str) -> str:
 
 
 def update_check_run(run_id: str, effect_data: dict[str, Any]) -> None:
+    """Make the phase's check run show the phase as it is now."""
     rt = Runtime.for_job()
     phase_id = str(effect_data["phase_id"])
+    _render_newest(
+        rt, f"porch:run:{run_id}:check:{phase_id}", lambda: _render_check_run(rt, run_id, phase_id)
+    )
+
+
+def _render_check_run(rt: Runtime, run_id: str, phase_id: str) -> None:
     state = rt.store.load(run_id)
-    if state is None:
-        return
-    phase = state.phase(phase_id)
-    if phase.check_run_id is None:
+    check_run_id = state.phase(phase_id).check_run_id if state else None
+    if state is None or check_run_id is None:
         return
     fields = render.check_run_output(state, phase_id)
-    rt.repo(state.installation_id, state.repo).update_check_run(phase.check_run_id, **fields)
+    rt.repo(state.installation_id, state.repo).update_check_run(check_run_id, **fields)
 
 
 def update_status_comment(run_id: str, effect_data: dict[str, Any]) -> None:
-    """Bring the status comment up to the newest state of the run.
-
-    Updates coalesce: each job marks the comment dirty, and whoever holds the run's lock
-    renders until it is clean. Many events (or `/porch status` lines) arriving at once cost a
-    render or two, never one edit each, and an older picture never overwrites a newer one.
-    """
+    """Bring the status comment up to the newest state of the run."""
     rt = Runtime.for_job()
-    dirty = f"porch:run:{run_id}:status-dirty"
+    _render_newest(rt, f"porch:run:{run_id}:status", lambda: _render_status_comment(rt, run_id))
+
+
+def _render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
+    """Render something that shows the run's state (a comment, a check run) once it is asked.
+
+    Requests coalesce: each job marks `key` dirty, and whoever holds its lock renders until it
+    is clean. Many events (or `/porch status` lines) arriving at once cost a render or two,
+    never one edit each, and a render of an older state never lands after a newer one.
+    """
+    dirty = f"{key}:dirty"
     rt.redis.set(dirty, 1)
-    lock = rt.redis.lock(f"porch:lock:status:{run_id}", timeout=COMMENT_LOCK_SECONDS)
+    lock = rt.redis.lock(f"{key}:lock", timeout=RENDER_LOCK_SECONDS)
     while rt.redis.exists(dirty):
         if not lock.acquire(blocking=False):
             return  # the holder sees the mark and renders again before letting go
         try:
             while rt.redis.delete(dirty):
-                _render_status_comment(rt, run_id)
+                render_now()
         finally:
             lock.release()
 

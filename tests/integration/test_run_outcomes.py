@@ -184,7 +184,7 @@ def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
 
     before = edits()
     # Another worker is rendering: twenty requests meanwhile only mark the comment dirty.
-    holder = porch.redis.lock(f"porch:lock:status:{state.run_id}", timeout=60)
+    holder = porch.redis.lock(f"porch:run:{state.run_id}:status:lock", timeout=60)
     assert holder.acquire(blocking=False)
     for second in range(20):
         porch.store.apply(state.run_id, StatusRequested(at=1000.0 + second))
