@@ -121,11 +121,6 @@ def push(cwd: Path, branch: str, auth: GitAuth | None) -> None:
     git(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], cwd, auth=auth)
 
 
-def changed_files(cwd: Path, base: str, tip: str = "HEAD") -> list[str]:
-    out = git(["diff", "--name-only", f"{base}...{tip}"], cwd).stdout
-    return [line for line in out.splitlines() if line]
-
-
 def env_for_child(extra: Mapping[str, str]) -> dict[str, str]:
     """The environment a builder runs in: ours without secrets, plus what it is told."""
     return _base_env() | dict(extra)

@@ -31,6 +31,25 @@ def comment_json(hub: Hub, repo: Repo, comment: Comment) -> JSON:
     return render.comment(hub.urls, repo, comment, _via_app(hub, comment.user))
 
 
+def add_numbered(
+    hub: Hub, repo: Repo, user: User, title: str, body: str | None, **fields: Any
+) -> Issue:
+    """A new issue or pull (they share numbers, as on GitHub); the caller holds the lock."""
+    now = hub.clock.now()
+    issue = Issue(
+        id=hub.store.new_id(),
+        number=repo.next_number(),
+        title=title,
+        body=body,
+        user=user,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    repo.issues[issue.number] = issue
+    return issue
+
+
 def open_issue(
     hub: Hub,
     repo: Repo,
@@ -44,19 +63,15 @@ def open_issue(
         raise validation("Issue", "title", "missing_field")
     check_body("Issue", body)
     with hub.store.lock:
-        now = hub.clock.now()
-        issue = Issue(
-            id=hub.store.new_id(),
-            number=repo.next_number(),
-            title=title,
-            body=body,
-            user=user,
-            created_at=now,
-            updated_at=now,
+        issue = add_numbered(
+            hub,
+            repo,
+            user,
+            title,
+            body,
             labels=[ensure_label(hub, repo, name) for name in labels or []],
             assignees=[hub.store.user(login) for login in assignees or []],
         )
-        repo.issues[issue.number] = issue
         data = issue_json(hub, repo, issue)
     hub.emit("issues", repo, user, action="opened", issue=data)
     return issue

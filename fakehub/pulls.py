@@ -9,7 +9,7 @@ from fakehub import render, render_git
 from fakehub.errors import ApiError, check_body, not_found, validation
 from fakehub.gitrepo import GitError, Person
 from fakehub.hub import Hub
-from fakehub.issues import set_state, update_issue
+from fakehub.issues import add_numbered, set_state, update_issue
 from fakehub.refs import refs_moved
 from fakehub.render import JSON
 from fakehub.store import Issue, Pull, Repo, Review, User
@@ -174,18 +174,14 @@ def open_pull(
                     "custom",
                     f"A pull request already exists for {repo.owner.login}:{head_branch}.",
                 )
-        now = hub.clock.now()
-        issue = Issue(
-            id=hub.store.new_id(),
-            number=repo.next_number(),
-            title=title,
-            body=body,
-            user=user,
-            created_at=now,
-            updated_at=now,
+        issue = add_numbered(
+            hub,
+            repo,
+            user,
+            title,
+            body,
             pull=Pull(hub.store.new_id(), head_branch, base, draft, head_sha),
         )
-        repo.issues[issue.number] = issue
     _emit(hub, repo, issue, user, "opened")
     return issue
 

@@ -37,7 +37,8 @@ def test_clone_commit_push_moves_the_branch(origin: Path, tmp_path: Path) -> Non
     assert pushed == gitops.head(work)
     author = gitops.git(["log", "-1", "--format=%an <%ae>"], work).stdout.strip()
     assert author == f"{BOT.name} <{BOT.email}>"
-    assert gitops.changed_files(work, "origin/main") == ["app.py"]
+    changed = gitops.git(["diff", "--name-only", "origin/main...HEAD"], work).stdout.split()
+    assert changed == ["app.py"]
 
 
 def test_commit_all_reports_nothing_to_commit(origin: Path, tmp_path: Path) -> None:

@@ -9,26 +9,31 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
+from rq.job import Job
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.core.state import RunState
-from bot.queues import worker_queues
+from bot.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
+from bot.queues import BUILDERS_QUEUE, events_queue, worker_queues
 from bot.settings import Settings
 from bot.store import RunStore
 from bot.web import create_app
 from fakehub.testing import RunningFakeHub
 
 REPO = "octo/board"
+DIAMOND = SAMPLE_PLAN.read_text()
 MAINTAINER = "maria"
-BUILDER = Path(__file__).resolve().parents[2] / "examples" / "scripted_builder.py"
+BUILDER = SCRIPTED_BUILDER
 
 
 def porch_config(command: str | None = None, **extra: Any) -> str:
@@ -65,6 +70,36 @@ class Porch:
         self.hub.control.create_repo(REPO, files=contents)
         self.hub.control.add_collaborator(REPO, MAINTAINER, "write")
         return REPO
+
+    def start(
+        self, body: str = DIAMOND, user: str = MAINTAINER, text: str = "/porch parallel"
+    ) -> int:
+        """Open an issue holding `body`, comment `text` as `user`, and let the bot finish."""
+        issue = self.open_and_comment(body, user, text)
+        self.settle()
+        return issue
+
+    def open_and_comment(
+        self, body: str = DIAMOND, user: str = MAINTAINER, text: str = "/porch parallel"
+    ) -> int:
+        issue = self.hub.control.open_issue(REPO, MAINTAINER, "Task board", body)["number"]
+        self.hub.control.comment(REPO, issue, user, text)
+        return int(issue)
+
+    def orchestrate(self) -> None:
+        """Deliver the webhooks and run the orchestration jobs queued so far, no builder."""
+        self.hub.flush()
+        SimpleWorker([events_queue(self.redis)], connection=self.redis).work(burst=True)
+
+    def orchestrate_until_a_builder_is_queued(self) -> Job:
+        """Run orchestration jobs only until a builder job waits; return it."""
+        builders = Queue(BUILDERS_QUEUE, connection=self.redis)
+        for _ in range(20):
+            self.orchestrate()
+            if builders.count:
+                break
+        [job] = builders.get_jobs()
+        return job
 
     def run(self, issue_number: int) -> RunState | None:
         return self.store.current(REPO, issue_number)
@@ -115,3 +150,21 @@ def porch(
     finally:
         server.shutdown()
         thread.join()
+
+
+def start_worker(**options: object) -> subprocess.Popen[bytes]:
+    """A real `porch-parallel worker --burst` process on this test's Redis and GitHub."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker", "--burst"],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **options,  # type: ignore[call-overload]
+    )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -12,9 +12,7 @@ from rq.job import Job
 from bot.queues import delivery_job_id
 from fakehub.testing import commit_file, git
 from fakehub.webhooks import sign
-from tests.integration.conftest import MAINTAINER, REPO, Porch, porch_config
-
-DIAMOND = (Path(__file__).resolve().parents[2] / "examples" / "diamond.md").read_text()
+from tests.integration.conftest import DIAMOND, MAINTAINER, REPO, Porch, porch_config
 
 
 def _branches(porch: Porch) -> list[str]:
@@ -35,17 +33,10 @@ def _nothing_created(porch: Porch, issue: int) -> None:
     assert porch.run(issue) is None
 
 
-def _start(porch: Porch, body: str = DIAMOND, user: str = MAINTAINER, text: str = "") -> int:
-    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", body)["number"]
-    porch.hub.control.comment(REPO, issue, user, text or "/porch parallel")
-    porch.settle()
-    return issue
-
-
 def test_a_read_only_commenter_gets_one_refusal_and_nothing_is_created(porch: Porch) -> None:
     porch.repo()
     porch.hub.control.add_collaborator(REPO, "rita", "read")
-    issue = _start(porch, user="rita", text="/porch parallel\n/porch cancel")
+    issue = porch.start(user="rita", text="/porch parallel\n/porch cancel")
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "Only people with write access" in comments[0]
@@ -56,9 +47,9 @@ def test_triage_is_not_enough_but_maintain_is(porch: Porch) -> None:
     porch.repo()
     porch.hub.control.add_collaborator(REPO, "tom", "triage")
     porch.hub.control.add_collaborator(REPO, "mo", "maintain")
-    refused = _start(porch, user="tom")
+    refused = porch.start(user="tom")
     assert porch.run(refused) is None
-    accepted = _start(porch, user="mo")
+    accepted = porch.start(user="mo")
     state = porch.run(accepted)
     assert state is not None and state.status.value == "done"
 
@@ -131,7 +122,7 @@ def test_an_invalid_plan_gets_one_comment_naming_the_lines(porch: Porch) -> None
         "### Phase 1: A\n\n**Dependencies**: Phase 2\n\n"
         "### Phase 2: B\n\n**Dependencies**: Phase 1\n"
     )
-    issue = _start(porch, body=cyclic)
+    issue = porch.start(body=cyclic)
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "not valid" in comments[0] and "line " in comments[0]
@@ -141,7 +132,7 @@ def test_an_invalid_plan_gets_one_comment_naming_the_lines(porch: Porch) -> None
 
 def test_a_missing_plan_gets_one_comment(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch, body="Let's make the board faster. See codev/plans/0042-speed.md")
+    issue = porch.start(body="Let's make the board faster. See codev/plans/0042-speed.md")
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "codev/plans/0042-speed.md" in comments[0] and "found no plan" in comments[0]
@@ -150,7 +141,7 @@ def test_a_missing_plan_gets_one_comment(porch: Porch) -> None:
 
 def test_a_plan_file_named_in_the_issue_is_read_from_the_default_branch(porch: Porch) -> None:
     porch.repo(files={"codev/plans/0042-board.md": DIAMOND})
-    issue = _start(porch, body="Build the board: codev/plans/0042-board.md")
+    issue = porch.start(body="Build the board: codev/plans/0042-board.md")
     state = porch.run(issue)
     assert state is not None and state.status.value == "done"
     assert state.plan_source == "`codev/plans/0042-board.md`"
@@ -158,7 +149,7 @@ def test_a_plan_file_named_in_the_issue_is_read_from_the_default_branch(porch: P
 
 def test_a_bad_config_gets_one_comment_naming_the_key(porch: Porch) -> None:
     porch.repo(config="builder:\n  command: make\n  timeout_minutes: -3\nparallel: 2\n")
-    issue = _start(porch)
+    issue = porch.start()
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "builder.timeout_minutes" in comments[0] and "parallel" in comments[0]
@@ -167,7 +158,7 @@ def test_a_bad_config_gets_one_comment_naming_the_key(porch: Porch) -> None:
 
 def test_no_builder_configured_gets_one_comment(porch: Porch) -> None:
     porch.repo(config="max_parallel_builders: 2\n")
-    issue = _start(porch)
+    issue = porch.start()
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1 and "builder.command" in comments[0]
     _nothing_created(porch, issue)
@@ -175,7 +166,7 @@ def test_no_builder_configured_gets_one_comment(porch: Porch) -> None:
 
 def test_an_unknown_command_gets_the_help(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch, text="/porch paralel")
+    issue = porch.start(text="/porch paralel")
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "`/porch paralel`" in comments[0] and "/porch parallel [plan-path]" in comments[0]
@@ -184,7 +175,7 @@ def test_an_unknown_command_gets_the_help(porch: Porch) -> None:
 
 def test_status_and_cancel_without_a_run_say_so_once(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch, text="/porch status")
+    issue = porch.start(text="/porch status")
     assert len(_bot_comments(porch, issue)) == 1
     assert "no run" in _bot_comments(porch, issue)[0]
     _nothing_created(porch, issue)
@@ -218,7 +209,7 @@ def test_github_failing_on_a_command_is_answered_once_and_starts_nothing(porch: 
     porch.hub.control.add_fault(
         "error", method="GET", path=f"/repos/{REPO}/contents/*", status=500, times=None
     )
-    issue = _start(porch)
+    issue = porch.start()
     comments = _bot_comments(porch, issue)
     assert len(comments) == 1
     assert "server errors" in comments[0] and "Nothing was started" in comments[0]

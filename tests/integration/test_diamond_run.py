@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.core.state import PhaseStatus, RunStatus
-from tests.integration.conftest import MAINTAINER, REPO, Porch
-
-DIAMOND = (Path(__file__).resolve().parents[2] / "examples" / "diamond.md").read_text()
+from tests.integration.conftest import REPO, Porch
 
 
 def test_diamond_runs_to_done_with_a_draft_pr_per_phase(porch: Porch) -> None:
     porch.repo()
-    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)
-    porch.hub.control.comment(REPO, issue["number"], MAINTAINER, "/porch parallel")
-    porch.settle()
+    issue = porch.start()
 
-    state = porch.run(issue["number"])
+    state = porch.run(issue)
     assert state is not None
     assert state.status is RunStatus.DONE, [p.error for p in state.phases.values()]
     assert all(p.status is PhaseStatus.DONE for p in state.phases.values())

@@ -3,26 +3,15 @@ errors after the write."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.core.events import StatusRequested
 from bot.core.state import PhaseStatus, RunStatus
-from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_config
-
-DIAMOND = (Path(__file__).resolve().parents[2] / "examples" / "diamond.md").read_text()
+from tests.integration.conftest import BUILDER, DIAMOND, MAINTAINER, REPO, Porch, porch_config
 
 
 def _statuses(porch: Porch, issue: int) -> dict[str, PhaseStatus]:
     state = porch.run(issue)
     assert state is not None
     return {pid: phase.status for pid, phase in state.phases.items()}
-
-
-def _start(porch: Porch, text: str = "/porch parallel") -> int:
-    issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)["number"]
-    porch.hub.control.comment(REPO, issue, MAINTAINER, text)
-    porch.settle()
-    return issue
 
 
 def _check_runs(porch: Porch, sha: str) -> list[tuple[str, str | None, str]]:
@@ -32,7 +21,7 @@ def _check_runs(porch: Porch, sha: str) -> list[tuple[str, str | None, str]]:
 
 def test_a_failed_builder_blocks_its_dependents_and_its_sibling_goes_on(porch: Porch) -> None:
     porch.repo(config=porch_config(f"SCRIPTED_BUILDER_FAIL=phase_2 python3 {BUILDER}"))
-    issue = _start(porch)
+    issue = porch.start()
     assert _statuses(porch, issue) == {
         "phase_1": PhaseStatus.DONE,
         "phase_2": PhaseStatus.FAILED,
@@ -55,7 +44,7 @@ def test_a_failing_check_fails_the_phase(porch: Porch) -> None:
         porch_config() + "checks:\n  - test ! -f app/phase_3.py || (echo lint says no; exit 4)\n"
     )
     porch.repo(config=config)
-    issue = _start(porch)
+    issue = porch.start()
     statuses = _statuses(porch, issue)
     assert statuses["phase_3"] is PhaseStatus.FAILED
     assert statuses["phase_4"] is PhaseStatus.BLOCKED
@@ -67,7 +56,7 @@ def test_a_failing_check_fails_the_phase(porch: Porch) -> None:
 
 def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch: Porch) -> None:
     porch.repo(config=porch_config(f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"))
-    issue = _start(porch)
+    issue = porch.start()
     statuses = _statuses(porch, issue)
     assert statuses["phase_2"] is PhaseStatus.DONE and statuses["phase_3"] is PhaseStatus.DONE
     assert statuses["phase_4"] is PhaseStatus.FAILED
@@ -82,7 +71,7 @@ def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch
 
 def test_cancel_stops_the_run(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch, "/porch parallel\n/porch cancel")
+    issue = porch.start(text="/porch parallel\n/porch cancel")
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.CANCELLED
     assert set(_statuses(porch, issue).values()) == {PhaseStatus.CANCELLED}
@@ -92,7 +81,7 @@ def test_accepted_commands_get_an_eyes_reaction(porch: Porch) -> None:
     porch.repo()
     issue = porch.hub.control.open_issue(REPO, MAINTAINER, "Task board", DIAMOND)["number"]
     comment = porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch parallel")
-    porch.settle()
+    porch.settle()  # the comment's id is needed, so not porch.start()
     gh_comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(comment["id"])
     assert [r.content for r in gh_comment.get_reactions()] == ["eyes"]
 
@@ -105,7 +94,7 @@ def test_github_failing_after_the_write_creates_no_duplicates(porch: Porch) -> N
         f"/repos/{REPO}/check-runs",
     ):
         porch.hub.control.add_fault("error_after", method="POST", path=path, status=502, times=1)
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
     repo = porch.hub.github().get_repo(REPO)
@@ -121,7 +110,7 @@ def test_github_failing_after_the_write_creates_no_duplicates(porch: Porch) -> N
 
 def test_status_brings_the_one_status_comment_up_to_date(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch)
+    issue = porch.start()
     [before] = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
 
     def edits() -> int:
@@ -150,7 +139,7 @@ def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch:
         f"python3 {BUILDER}"
     )
     porch.repo(config=porch_config(fails_first_time))
-    issue = _start(porch)
+    issue = porch.start()
     first = porch.run(issue)
     assert first is not None and first.status is RunStatus.FAILED
 
@@ -168,7 +157,7 @@ def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch:
 
 def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
     porch.repo()
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None
     [comment] = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
@@ -202,7 +191,7 @@ def test_a_passing_github_outage_while_preparing_is_waited_out(porch: Porch) -> 
     porch.hub.control.add_fault(
         "error", method="POST", path=f"/repos/{REPO}/pulls", status=503, times=3
     )
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
     assert len(list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))) == 4
@@ -215,7 +204,7 @@ def test_a_lasting_github_outage_while_preparing_fails_the_phase_and_says_so(
     porch.hub.control.add_fault(
         "error", method="POST", path=f"/repos/{REPO}/pulls", status=503, times=None
     )
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.FAILED
     assert "GitHub kept failing" in state.phase("phase_1").error
@@ -230,7 +219,7 @@ def test_a_repository_without_draft_prs_gets_ready_prs(porch: Porch) -> None:
         owner_plan="free",
     )
     porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
     pulls = list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))
@@ -244,7 +233,7 @@ def test_a_builder_changing_workflows_fails_with_a_clear_message(porch: Porch) -
         f"mkdir -p .github/workflows && echo x > .github/workflows/ci.yml; python3 {BUILDER}"
     )
     porch.repo(config=porch_config(touches_ci))
-    issue = _start(porch)
+    issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.FAILED
     assert ".github/workflows/" in state.phase("phase_1").error
