@@ -32,8 +32,8 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.queues import events_queue  # noqa: E402
-from bot.redis_conn import connect, ensure_embedded_server, stop_embedded_server  # noqa: E402
+from bot.adapters.queues import events_queue  # noqa: E402
+from bot.adapters.redis_server import connect, ensure_embedded_server, stop_embedded_server  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SECRET = "benchmark-webhook-secret"

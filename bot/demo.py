@@ -18,12 +18,12 @@ from typing import TextIO
 
 import redis
 
+from bot.adapters.store import RunStore
 from bot.core import render
 from bot.core.state import RunState
 from bot.localstack import LocalStack
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
-from bot.store import RunStore
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SAMPLE_PLAN = EXAMPLES / "diamond.md"

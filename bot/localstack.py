@@ -20,7 +20,7 @@ from typing import IO, Any
 import github
 import requests
 
-from bot.redis_conn import ensure_embedded_server, stop_embedded_server
+from bot.adapters.redis_server import ensure_embedded_server, stop_embedded_server
 from fakehub.client import FakeHubControl
 from fakehub.hub import CREDENTIALS_FILE
 

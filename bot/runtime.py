@@ -15,11 +15,11 @@ from functools import cached_property
 import redis
 from rq import get_current_job
 
-from bot.github.auth import AppAuth
-from bot.github.client import RepoClient
-from bot.gitops import Identity
+from bot.adapters.git import Identity
+from bot.adapters.github.auth import AppAuth
+from bot.adapters.github.client import RepoClient
+from bot.adapters.store import RunStore
 from bot.settings import Settings
-from bot.store import RunStore
 
 
 class Runtime:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.redis_conn import EmbeddedServer, ensure_embedded_server, stop_embedded_server
+from bot.adapters.redis_server import EmbeddedServer, ensure_embedded_server, stop_embedded_server
 
 # The local GitHub (a `fakehub` fixture per test, checked against GitHub's API descriptions)
 # and the conformance checker itself.

@@ -16,16 +16,16 @@ from typing import Any
 import requests
 from github import GithubException
 
-from bot.builder import CommandResult, run_command
-from bot.config import RepoConfig
+from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
+from bot.adapters.github.client import RepoClient
+from bot.adapters.jobs import builder_job_id, stop_flag_key
+from bot.adapters.process import CommandResult, run_command
 from bot.core.effects import RunBuilder, effect_from_dict
 from bot.core.events import PhaseBuildFailed, PhaseBuilt
+from bot.core.prompt import DependencyNote, PromptInput, build_prompt
 from bot.core.state import PhaseStatus, RunState
-from bot.github.client import RepoClient
-from bot.gitops import GitAuth, GitError, clone, commit_all, head, push
-from bot.jobs import builder_job_id, stop_flag_key
+from bot.inputs.config import RepoConfig
 from bot.plan.parse import parse_plan
-from bot.prompt import DependencyNote, PromptInput, build_prompt
 from bot.runtime import Runtime
 from workers.effects import ensure_check_run
 

@@ -15,15 +15,15 @@ from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from bot.adapters.github.client import MergeConflict, RepoClient, is_transient
+from bot.adapters.jobs import builder_job_id, stop_flag_key
+from bot.adapters.store import comment_key
 from bot.core import render
 from bot.core.effects import PreparePhase, effect_from_dict
 from bot.core.events import PhasePrepared, PhasePrepareFailed
 from bot.core.state import PhaseStatus, RunState
-from bot.github.client import MergeConflict, RepoClient, is_transient
-from bot.jobs import builder_job_id, stop_flag_key
 from bot.plan.parse import parse_plan
 from bot.runtime import Runtime
-from bot.store import comment_key
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def prepare_phase(run_id: str, effect_data: dict[str, Any]) -> None:
         event: PhasePrepared | PhasePrepareFailed = _prepare(rt, repo, state, effect)
     except Exception as exc:
         if is_transient(exc):
-            raise  # RQ tries again later (bot.jobs); after the last try the phase fails
+            raise  # RQ tries again later (bot.adapters.jobs); after the last try the phase fails
         log.exception("run %s: prepare %s failed", run_id, effect.key)
         event = PhasePrepareFailed(
             at=rt.clock(),

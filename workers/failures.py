@@ -16,10 +16,10 @@ from typing import Any
 import redis
 from rq.job import Job
 
+from bot.adapters.github.client import describe, is_transient
+from bot.adapters.store import RunStore
 from bot.core.effects import PreparePhase, RunBuilder, effect_from_dict
 from bot.core.events import PhaseBuildFailed, PhasePrepareFailed
-from bot.github.client import describe, is_transient
-from bot.store import RunStore
 
 log = logging.getLogger(__name__)
 

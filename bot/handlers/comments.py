@@ -7,8 +7,15 @@ import logging
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot import messages
-from bot.commands import (
+from bot.adapters.github.client import RepoClient, is_transient
+from bot.adapters.github.failures import for_failure as failure_message
+from bot.adapters.store import RunExists
+from bot.core import messages
+from bot.core.events import CancelRequested, StatusRequested
+from bot.core.state import FailurePolicy, RunSettings, new_run
+from bot.errors import ConfigError
+from bot.handlers.context import Context
+from bot.inputs.commands import (
     Cancel,
     Command,
     Help,
@@ -20,17 +27,11 @@ from bot.commands import (
     parse_commands,
     refusal_text,
 )
-from bot.config import CONFIG_PATH, load_config
-from bot.core.events import CancelRequested, StatusRequested
-from bot.core.state import FailurePolicy, RunSettings, new_run
-from bot.discovery import ISSUE_BODY, FoundPlan, find_plan
-from bot.errors import ConfigError
-from bot.github.client import RepoClient, is_transient
-from bot.handlers.context import Context
-from bot.payloads import IssueComment, issue_comment_from
+from bot.inputs.config import CONFIG_PATH, load_config
+from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
+from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
-from bot.store import RunExists
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -64,7 +65,7 @@ async def run_commands(event: sansio.Event, ctx: Context) -> None:
         if is_transient(exc) and ctx.retries_left > 0:
             raise  # RQ delivers the event again shortly; every step above is repeatable
         log.exception("delivery %s: command failed", ctx.delivery_id)
-        _answer_once(ctx, repo, comment, "failure", messages.for_failure(exc))
+        _answer_once(ctx, repo, comment, "failure", failure_message(exc))
 
 
 def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command) -> None:

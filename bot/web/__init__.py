@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from redis import Redis
 
-from bot.redis_conn import connect
+from bot.adapters.redis_server import connect
 from bot.settings import Settings
 from bot.web.context import WebContext
 from bot.web.health import health

@@ -1,7 +1,7 @@
 """`POST /webhooks/github`: verify, drop repeats, enqueue, answer 202. Nothing slow happens here.
 
 The request path makes no GitHub API call and runs no git command: an event some handler
-acts on (bot.interest) is handed, by job name, to `workers.intake.handle_delivery` on
+acts on (bot.inputs.interest) is handed, by job name, to `workers.intake.handle_delivery` on
 the events queue; the rest are acknowledged and dropped.
 """
 
@@ -16,8 +16,8 @@ from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 from rq import Retry
 
-from bot.interest import is_handled
-from bot.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
+from bot.adapters.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
+from bot.inputs.interest import is_handled
 from bot.web.context import web_context
 
 log = logging.getLogger(__name__)

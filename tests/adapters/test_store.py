@@ -8,12 +8,12 @@ import pytest
 import redis
 from rq import Queue
 
+from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
+from bot.adapters.store import RunExists, RunStore
 from bot.core.effects import PreparePhase, effect_from_dict
 from bot.core.events import PhaseBuilt, PhasePrepared, StatusRequested
 from bot.core.state import PhaseStatus, RunState, RunStatus, new_run
 from bot.plan.model import Phase, Plan
-from bot.queues import BUILDERS_QUEUE, EVENTS_QUEUE
-from bot.store import RunExists, RunStore
 
 DIAMOND = Plan(
     phases=(

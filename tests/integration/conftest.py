@@ -22,11 +22,11 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from bot.adapters.queues import BUILDERS_QUEUE, events_queue, worker_queues
+from bot.adapters.store import RunStore
 from bot.core.state import RunState
 from bot.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
-from bot.queues import BUILDERS_QUEUE, events_queue, worker_queues
 from bot.settings import Settings
-from bot.store import RunStore
 from bot.web import create_app
 from fakehub.testing import RunningFakeHub
 

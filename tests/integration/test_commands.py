@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 from rq.job import Job
 
-from bot.queues import delivery_job_id
+from bot.adapters.queues import delivery_job_id
 from fakehub.testing import commit_file, git
 from fakehub.webhooks import sign
 from tests.integration.conftest import DIAMOND, MAINTAINER, REPO, Porch, porch_config

@@ -10,8 +10,8 @@ from rq import Queue
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
+from bot.adapters.queues import BUILDERS_QUEUE
 from bot.core.state import PhaseStatus, RunStatus
-from bot.queues import BUILDERS_QUEUE
 from tests.integration.conftest import BUILDER, Porch, porch_config, start_worker, wait_for
 
 # Phase 1's first attempt hangs long enough to be killed; everything else builds at once.

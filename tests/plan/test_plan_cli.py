@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli.main import build_parser, main
 from tests.plan.plan_writers import json_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -105,7 +105,7 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "plan.md"
     path.write_bytes(b"\xff\xfe\x00binary")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "plan", str(path)],
+        [sys.executable, "-m", "bot.cli.main", "plan", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -136,7 +136,7 @@ def test_a_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
     # Far more output than a pipe buffers, so the writer meets the closed pipe for certain.
     path = tmp_path / "big.md"
     path.write_text(json_plan({str(n): [] for n in range(1, 3001)}))
-    command = [sys.executable, "-m", "bot.cli", "plan", str(path), "--format", "json"]
+    command = [sys.executable, "-m", "bot.cli.main", "plan", str(path), "--format", "json"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()  # like `| head -0`: nobody reads the output

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from bot.redis_conn import stop_embedded_server
+from bot.adapters.redis_server import stop_embedded_server
 from bot.settings import Settings
 from bot.web import create_app
 

@@ -10,7 +10,7 @@ import redis
 from rq import Queue
 from werkzeug.serving import make_server
 
-from bot.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB, delivery_job_id
+from bot.adapters.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB, delivery_job_id
 from bot.settings import Settings
 from bot.web import create_app
 

@@ -20,7 +20,7 @@ from redis.retry import Retry
 from rq import Queue
 from rq.utils import import_attribute
 
-from bot.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB
+from bot.adapters.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.webhooks import DELIVERY_KEY, MAX_BODY_BYTES

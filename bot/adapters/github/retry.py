@@ -3,9 +3,9 @@
 PyGithub retries every method on a 5xx, and urllib3 retries a request whose answer never
 came (a read timeout, a dropped connection). GitHub sometimes does the work and then fails to
 answer, so a repeated POST opens a second comment or check run. Our creates look for their
-own earlier result before trying again (bot.github.client); here a POST that may have reached
-GitHub is handed back to them. Rate-limit answers (403/429) and failures to connect mean
-nothing happened, and are retried as PyGithub does.
+own earlier result before trying again (bot.adapters.github.client); here a POST that may
+have reached GitHub is handed back to them. Rate-limit answers (403/429) and failures to
+connect mean nothing happened, and are retried as PyGithub does.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from gidgethub.sansio import Event
 
 from bot.handlers import router
-from bot.interest import HANDLED, is_handled
+from bot.inputs.interest import HANDLED, is_handled
 from tests.conftest import SHARED
 
 EXAMPLES = SHARED / "github" / "webhooks" / "examples.json"

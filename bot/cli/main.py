@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, TextIO
 
-from bot.cli_processes import add_commands as add_process_commands
+from bot.cli.commands import add_commands as add_process_commands
 from bot.plan.graph import analyse
 from bot.plan.model import Diagnostic
 from bot.plan.parse import MAX_PLAN_BYTES, parse_plan_bytes

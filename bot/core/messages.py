@@ -1,15 +1,12 @@
-"""Every message the bot posts about a problem, in one place. Pure."""
+"""Every message the bot posts about a problem, in one place. Pure: no I/O, no GitHub types."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import requests
-from github import GithubException
-
-from bot.commands import HELP_TEXT
-from bot.config import CONFIG_PATH
-from bot.errors import ConfigError, FileTooLarge, GitHubAuthError
+from bot.errors import ConfigError
+from bot.inputs.commands import HELP_TEXT
+from bot.inputs.config import CONFIG_PATH
 from bot.plan.model import Diagnostic
 
 TITLE = "**porch-parallel**"
@@ -81,22 +78,4 @@ def untrusted_body(author: str) -> str:
         "and can edit its body at any time, does not have write access, and the plan decides "
         "what builders are told to do. Put the plan in a file on the default branch and run "
         "`/porch parallel path/to/plan.md`, or open a new issue with it yourself."
-    )
-
-
-def for_failure(exc: BaseException) -> str:
-    """What went wrong, for the person who gave the command; never a token or a traceback."""
-    if isinstance(exc, GithubException):
-        what = f"GitHub answered {exc.status}"
-    elif isinstance(exc, FileTooLarge | GitHubAuthError):
-        what = str(exc)
-    elif isinstance(exc, requests.exceptions.RetryError):
-        what = "GitHub kept answering with server errors"
-    elif isinstance(exc, requests.RequestException):
-        what = "GitHub could not be reached"
-    else:
-        what = f"an internal error ({type(exc).__name__})"
-    return (
-        f"{TITLE} could not carry out this command: {what}. "
-        "Nothing was started; comment the command again to retry."
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.core.effects import (
     CancelBuilder,
     Effect,
@@ -17,7 +18,6 @@ from bot.core.effects import (
     job_id,
 )
 from bot.core.state import RunState
-from bot.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 
 SHORT_JOB_TIMEOUT = 300
 REPORT_LOST_JOB = "workers.failures.report_lost_job"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.gitops import env_for_child
-from bot.redact import redact
+from bot.adapters.git import env_for_child
+from bot.core.redact import redact
 
 TAIL_LINES = 60
 TAIL_CHARS = 6000

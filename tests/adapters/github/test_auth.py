@@ -11,8 +11,8 @@ import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.adapters.github.auth import REFRESH_MARGIN_SECONDS, TOKEN_KEY, AppAuth
 from bot.errors import GitHubAuthError
-from bot.github.auth import REFRESH_MARGIN_SECONDS, TOKEN_KEY, AppAuth
 from bot.settings import Settings
 
 # The stand-in's fixtures, imported because `pytest_plugins` belongs to the root conftest only.

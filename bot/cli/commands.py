@@ -62,7 +62,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     settings = _settings(err)
     if settings is None:
         return 2
-    from bot.processes import serve
+    from bot.cli.processes import serve
 
     serve(settings, workers=args.workers, threads=args.threads)
     return 0
@@ -72,7 +72,7 @@ def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binary
     settings = _settings(err)
     if settings is None:
         return 2
-    from bot.processes import work
+    from bot.cli.processes import work
 
     return 0 if work(settings, burst=args.burst, name=args.name) else 1
 

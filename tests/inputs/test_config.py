@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG, FailurePolicy, RepoConfig, load_config
 from bot.errors import ConfigError
+from bot.inputs.config import DEFAULT_CONFIG, FailurePolicy, RepoConfig, load_config
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "config.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "config.md"
 
 FULL = """
 builder:

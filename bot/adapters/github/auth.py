@@ -20,8 +20,8 @@ import redis
 import requests
 from github.Auth import Auth
 
+from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
-from bot.github.retry import NoBlindPostRetry
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ import redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
+from bot.adapters.jobs import plan_job
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
 from bot.core.reducer import reduce
 from bot.core.state import PhaseStatus, RunState
-from bot.jobs import plan_job
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 
-from bot.github.retry import NoBlindPostRetry
+from bot.adapters.github.retry import NoBlindPostRetry
 
 
 @pytest.mark.parametrize(

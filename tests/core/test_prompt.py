@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.prompt import DependencyNote, PromptInput, build_prompt
+from bot.core.prompt import DependencyNote, PromptInput, build_prompt
 
 
 def test_prompt_holds_phase_dependencies_siblings_and_feedback() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import gitops
-from bot.gitops import GitAuth, GitError, Identity
+from bot.adapters import git as gitops
+from bot.adapters.git import GitAuth, GitError, Identity
 
 BOT = Identity("porch-parallel[bot]", "1+porch-parallel[bot]@users.noreply.github.com")
 

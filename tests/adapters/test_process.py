@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.builder import run_command, tail
+from bot.adapters.process import run_command, tail
 
 
 def test_success_keeps_the_tail_of_the_output(tmp_path: Path) -> None:

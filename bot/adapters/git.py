@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.redact import redact
+from bot.core.redact import redact
 
 DEFAULT_TIMEOUT = 300.0
 

@@ -10,8 +10,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from rq import Worker
 
-from bot.queues import worker_queues
-from bot.redis_conn import connect
+from bot.adapters.queues import worker_queues
+from bot.adapters.redis_server import connect
 from bot.settings import Settings
 from bot.web import create_app
 

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.redis_conn import EmbeddedServer, connect, ensure_embedded_server, stop_embedded_server
+from bot.adapters.redis_server import (
+    EmbeddedServer,
+    connect,
+    ensure_embedded_server,
+    stop_embedded_server,
+)
 from bot.settings import Settings
 
 # A separate interpreter, as `serve` and `worker` are: it connects through the state directory,
@@ -20,7 +25,7 @@ CHILD = """
 import sys
 from pathlib import Path
 import redis
-from bot.redis_conn import ensure_embedded_server
+from bot.adapters.redis_server import ensure_embedded_server
 server = ensure_embedded_server(Path(sys.argv[1]))
 client = redis.Redis.from_url(server.url)
 client.rpush("visitors", sys.argv[2])

@@ -1,0 +1,1 @@
+"""Adapters: one per outside system (GitHub, git, Redis, queues, the builder process)."""

@@ -1,0 +1,1 @@
+"""The command line: `porch-parallel plan|serve|worker|demo`."""
