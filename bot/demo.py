@@ -24,6 +24,7 @@ from bot.core.state import RunState
 from bot.localstack import LocalStack
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from workers.registry import plan_job
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SAMPLE_PLAN = EXAMPLES / "diamond.md"
@@ -93,7 +94,7 @@ def run_plan(
 def _watch(
     stack: LocalStack, repo: str, issue: int, timeout: float, say: Callable[[str], None]
 ) -> RunState:
-    store = RunStore(redis.Redis.from_url(stack.redis_url))
+    store = RunStore(redis.Redis.from_url(stack.redis_url), plan_job)
     seen: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,1 +1,1 @@
-"""RQ job functions: orchestration events, builders, merges, consultations."""
+"""RQ job functions: deliveries (intake), and the effects declared in workers/registry.py."""

@@ -11,44 +11,74 @@ import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import requests
 from github import GithubException
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
 
+from bot.adapters import keys
 from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.client import RepoClient
-from bot.adapters.jobs import builder_job_id, stop_flag_key
 from bot.adapters.process import CommandResult, run_command
-from bot.core.effects import RunBuilder, effect_from_dict
-from bot.core.events import PhaseBuildFailed, PhaseBuilt
+from bot.core.effects import CancelBuilder, RunBuilder, job_id
+from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.prompt import DependencyNote, PromptInput, build_prompt
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from bot.plan.parse import parse_plan
-from bot.runtime import Runtime
-from workers.effects import ensure_check_run
+from workers.progress import ensure_check_run
+from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+STOP_FLAG_SECONDS = 24 * 3600
 
-def run_builder(run_id: str, effect_data: dict[str, Any]) -> None:
-    rt = Runtime.for_job()
-    effect = effect_from_dict(effect_data)
-    assert isinstance(effect, RunBuilder)
-    state = rt.store.awaiting(run_id, effect.phase_id, effect.attempt, PhaseStatus.BUILDING)
-    if state is None:
+
+def run_builder(
+    rt: Runtime, state: RunState, effect: RunBuilder
+) -> PhaseBuilt | PhaseBuildFailed | None:
+    """Tell the run its builder started, then build; None when the run moved on meanwhile."""
+    started = rt.store.apply(
+        state.run_id,
+        BuilderStarted(
+            at=rt.clock(),
+            phase_id=effect.phase_id,
+            attempt=effect.attempt,
+            iteration=effect.iteration,
+        ),
+    )
+    if started is None or not started.awaiting(
+        effect.phase_id, effect.attempt, PhaseStatus.BUILDING, iteration=effect.iteration
+    ):
+        return None  # cancelled, or superseded, while it waited for a builder worker
+    config = rt.store.load_config(state.run_id)
+    with tempfile.TemporaryDirectory(prefix=f"porch-{state.run_id}-") as tmp:
+        return _build(rt, started, effect, config, Path(tmp))
+
+
+def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:
+    """Stop a builder: a queued job is cancelled, a running one told to stop its agent.
+
+    A running job is asked through Redis rather than killed (RQ's stop command kills the work
+    horse, not the agent in its own process group): it stops the agent's whole group, cleans
+    up its directory, and reports; the run has moved on, so the report changes nothing.
+    """
+    builder = job_id(
+        state.run_id,
+        RunBuilder(
+            phase_id=effect.phase_id, attempt=effect.attempt, iteration=effect.iteration, branch=""
+        ),
+    )
+    rt.redis.set(keys.stop_flag(builder), 1, ex=STOP_FLAG_SECONDS)
+    try:
+        job = Job.fetch(builder, connection=rt.redis)
+    except NoSuchJobError:
         return
-    config = RepoConfig.model_validate(rt.store.load_config(run_id))
-    with tempfile.TemporaryDirectory(prefix=f"porch-{run_id}-{effect.phase_id}-") as tmp:
+    if job.get_status() in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
         try:
-            event = _build(rt, state, effect, config, Path(tmp))
-        except Exception as exc:
-            # The job boundary: whatever went wrong, the run hears of it instead of waiting
-            # for a phase that will never report.
-            log.exception("run %s: builder %s crashed", run_id, effect.key)
-            event = _failed(rt, effect, f"The build job failed: {type(exc).__name__}.", "")
-    rt.store.apply(run_id, event)
+            job.cancel()
+        except InvalidJobOperation:
+            log.info("run %s: builder %s started meanwhile; it will stop", state.run_id, builder)
 
 
 def _build(
@@ -64,9 +94,9 @@ def _build(
     except GitError as exc:
         return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
     prompt_path = tmp / "prompt.md"
-    prompt_path.write_text(build_prompt(_prompt_input(state, phase_id, effect.attempt, repo)))
+    prompt_path.write_text(build_prompt(_prompt_input(state, effect, repo)))
 
-    stop_key = stop_flag_key(builder_job_id(state.run_id, phase_id, effect.attempt))
+    stop_key = keys.stop_flag(job_id(state.run_id, effect))
     result, who = _run_builder_and_checks(
         config,
         work,
@@ -95,6 +125,7 @@ def _build(
         at=rt.clock(),
         phase_id=phase_id,
         attempt=effect.attempt,
+        iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
         check_run_id=_move_check_run(repo, state, phase_id, new_head),
@@ -112,7 +143,8 @@ def _builder_env(
         "PORCH_PHASE_ID": effect.phase_id,
         "PORCH_PHASE_TITLE": state.titles[effect.phase_id],
         "PORCH_PROMPT_FILE": str(prompt_path),
-        "PORCH_ITERATION": str(effect.attempt),
+        "PORCH_ITERATION": str(effect.iteration),
+        "PORCH_ATTEMPT": str(effect.attempt),
         "PORCH_BRANCH": effect.branch,
         # So that an agent that commits for itself commits as the App, as we would.
         "GIT_AUTHOR_NAME": identity.name,
@@ -181,9 +213,8 @@ def _move_check_run(repo: RepoClient, state: RunState, phase_id: str, new_head: 
     return new
 
 
-def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient) -> PromptInput:
-    plan = parse_plan(state.plan_text)
-    by_id = {p.id: p for p in plan.phases}
+def _prompt_input(state: RunState, effect: RunBuilder, repo: RepoClient) -> PromptInput:
+    phase_id = effect.phase_id
     notes = []
     for dep in state.deps[phase_id]:
         pr_number = state.phase(dep).pr_number
@@ -191,18 +222,18 @@ def _prompt_input(state: RunState, phase_id: str, attempt: int, repo: RepoClient
         files = repo.pull_files(pr_number) if pr_number else []
         notes.append(DependencyNote(dep, state.titles[dep], pr_number, files))
     siblings = {
-        state.titles[other.phase_id]: list(by_id[other.phase_id].touches)
+        state.titles[other.phase_id]: list(state.touches.get(other.phase_id, ()))
         for other in state.phases.values()
-        if other.phase_id != phase_id and other.status.active and other.phase_id in by_id
+        if other.phase_id != phase_id and other.status.active
     }
-    phase = by_id.get(phase_id)
     return PromptInput(
         run_id=state.run_id,
         phase_id=phase_id,
         title=state.titles[phase_id],
-        section=phase.section if phase else "",
-        overview=plan.overview,
-        iteration=attempt,
+        section=state.sections.get(phase_id, ""),
+        overview=state.overview,
+        iteration=effect.iteration,
+        attempt=effect.attempt,
         dependencies=notes,
         sibling_touches=siblings,
     )
@@ -232,6 +263,7 @@ def _failed(rt: Runtime, effect: RunBuilder, error: str, log_tail: str) -> Phase
         at=rt.clock(),
         phase_id=effect.phase_id,
         attempt=effect.attempt,
+        iteration=effect.iteration,
         error=error,
         log_tail=log_tail,
     )

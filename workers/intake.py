@@ -11,7 +11,8 @@ from rq import get_current_job
 
 from bot.handlers import router
 from bot.handlers.context import Context
-from bot.runtime import Runtime
+from workers.registry import plan_job
+from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def handle_delivery(event_name: str, delivery_id: str, payload: dict[str, Any]) 
     event = sansio.Event(payload, event=event_name, delivery_id=delivery_id)
     job = get_current_job()
     ctx = Context(
-        runtime=Runtime.for_job(),
+        runtime=Runtime.for_job(plan_job),
         delivery_id=delivery_id,
         retries_left=(job.retries_left or 0) if job else 0,
     )

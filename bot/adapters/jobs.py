@@ -1,29 +1,26 @@
-"""Which RQ job performs each effect: queue, function, arguments, id and timeout."""
+"""How an effect becomes an RQ job: the spec the store enqueues in its transaction.
+
+Which spec each kind of effect gets is declared once, in workers/registry.py; the store only
+receives a `JobPlanner` and enqueues what it returns, so this layer never imports the jobs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
-from bot.core.effects import (
-    CancelBuilder,
-    Effect,
-    PreparePhase,
-    RunBuilder,
-    UpdateCheckRun,
-    UpdateStatusComment,
-    effect_to_dict,
-    job_id,
-)
-from bot.core.state import RunState
+import redis
+from redis.client import Pipeline
+from rq import Callback, Queue, Retry
 
-SHORT_JOB_TIMEOUT = 300
-REPORT_LOST_JOB = "workers.failures.report_lost_job"
-PREPARE_RETRY_SECONDS = (10, 30, 90)
-# A builder job also clones, runs the checks and pushes; its own timeout covers the agent.
-BUILDER_JOB_MARGIN = 30 * 60
+from bot.core.effects import Effect
+from bot.core.state import RunState
+from bot.inputs.config import RepoConfig
+
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -40,46 +37,31 @@ class JobSpec:
     on_failure: str | None = None
     # Seconds to wait before each retry RQ makes of a job that raised; none: never retried.
     retry_intervals: tuple[int, ...] = ()
+    # Epoch seconds: run the job no earlier than this, through RQ's scheduler.
+    due_at: float | None = None
 
 
-_EVENT_JOBS: dict[type[Any], str] = {
-    PreparePhase: "workers.effects.prepare_phase",
-    CancelBuilder: "workers.effects.cancel_builder",
-    UpdateCheckRun: "workers.effects.update_check_run",
-    UpdateStatusComment: "workers.effects.update_status_comment",
-}
+JobPlanner = Callable[[RunState, RepoConfig, Effect], JobSpec]
 
 
-def builder_job_id(run_id: str, phase_id: str, attempt: int) -> str:
-    return job_id(run_id, RunBuilder(phase_id=phase_id, attempt=attempt, branch=""))
-
-
-def stop_flag_key(job_id: str) -> str:
-    """Set to ask a running builder job to stop its agent (see workers.effects.cancel_builder)."""
-    return f"porch:stop:{job_id}"
-
-
-def plan_job(state: RunState, effect: Effect, config: Mapping[str, Any]) -> JobSpec:
-    args = (state.run_id, effect_to_dict(effect))
-    if isinstance(effect, RunBuilder):
-        builder = config.get("builder", {})
-        minutes = int(builder.get("timeout_minutes", 60))
-        return JobSpec(
-            queue=BUILDERS_QUEUE,
-            func="workers.builders.run_builder",
-            args=args,
-            job_id=job_id(state.run_id, effect),
-            timeout=minutes * 60 * (1 + len(config.get("checks", ()))) + BUILDER_JOB_MARGIN,
-            on_failure=REPORT_LOST_JOB,
-        )
-    return JobSpec(
-        queue=EVENTS_QUEUE,
-        func=_EVENT_JOBS[type(effect)],
-        args=args,
-        job_id=job_id(state.run_id, effect),
-        timeout=SHORT_JOB_TIMEOUT,
-        on_failure=REPORT_LOST_JOB if isinstance(effect, PreparePhase) else None,
-        # Preparing raises on a passing GitHub failure: it is tried again later, and only
-        # after the last try does the phase fail (through REPORT_LOST_JOB).
-        retry_intervals=PREPARE_RETRY_SECONDS if isinstance(effect, PreparePhase) else (),
-    )
+def enqueue(connection: redis.Redis, pipe: Pipeline, spec: JobSpec) -> None:
+    """Enqueue (or schedule) the job inside the caller's MULTI block."""
+    queue = Queue(spec.queue, connection=connection)
+    options: dict[str, Any] = {
+        "args": spec.args,
+        "job_id": spec.job_id,
+        "timeout": spec.timeout,
+        "result_ttl": RESULT_TTL,
+        "failure_ttl": FAILURE_TTL,
+        "on_failure": Callback(spec.on_failure) if spec.on_failure else None,
+        "retry": (
+            Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
+            if spec.retry_intervals
+            else None
+        ),
+    }
+    if spec.due_at is None:
+        queue.enqueue_call(spec.func, pipeline=pipe, **options)
+        return
+    job = queue.create_job(spec.func, **options)
+    queue.schedule_job(job, datetime.fromtimestamp(spec.due_at, tz=UTC), pipeline=pipe)

@@ -1,48 +1,31 @@
 """Runs in Redis, changed one event at a time in one transaction with the jobs they cause.
 
-`apply` WATCHes the run's key, reduces, and commits the new state together with the effect
-jobs in one MULTI/EXEC. When another worker changed the run in between, EXEC fails and the
-event is reduced again against the newer state: two siblings finishing at the same instant
-on two machines therefore see each other, and their dependent is dispatched once.
+`apply` WATCHes the run's key, reduces, and commits the new state together with its event-log
+entry, the PR index and the effect jobs in one MULTI/EXEC. When another worker changed the run
+in between, EXEC fails and the event is reduced again against the newer state: two siblings
+finishing at the same instant on two machines therefore see each other, and their dependent is
+dispatched once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import redis
 from redis.client import Pipeline
-from rq import Callback, Queue, Retry
 
-from bot.adapters.jobs import plan_job
+from bot.adapters import keys
+from bot.adapters.jobs import JobPlanner, enqueue
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
+from bot.core.history import LogEntry, log_entry
 from bot.core.reducer import reduce
-from bot.core.state import PhaseStatus, RunState
+from bot.core.state import PhaseState, PhaseStatus, RunState
+from bot.inputs.config import RepoConfig
 
 log = logging.getLogger(__name__)
-
-RUNS_INDEX = "porch:runs"  # sorted set: run id -> created_at, for the dashboard
-
-
-def run_key(run_id: str) -> str:
-    return f"porch:run:{run_id}"
-
-
-def config_key(run_id: str) -> str:
-    return f"porch:run:{run_id}:config"
-
-
-def issue_key(repo: str, issue_number: int) -> str:
-    """Points at the issue's current run."""
-    return f"porch:issue:{repo}#{issue_number}"
-
-
-def comment_key(run_id: str) -> str:
-    return f"porch:run:{run_id}:comment"
 
 
 def _text(value: bytes | str) -> str:
@@ -54,47 +37,75 @@ class RunExists(Exception):
 
 
 class RunStore:
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, jobs: JobPlanner) -> None:
         self.redis = connection
+        self.jobs = jobs
 
     def load(self, run_id: str) -> RunState | None:
-        raw = self.redis.get(run_key(run_id))
+        raw = self.redis.get(keys.run(run_id))
         return RunState.from_dict(json.loads(raw)) if raw else None
 
     def awaiting(
-        self, run_id: str, phase_id: str, attempt: int, status: PhaseStatus
+        self,
+        run_id: str,
+        phase_id: str,
+        attempt: int,
+        *statuses: PhaseStatus,
+        iteration: int = 1,
     ) -> RunState | None:
-        """The run, when its phase is still in `status` at `attempt`; None for a stale job."""
+        """The run, when its phase is still in one of `statuses` at this iteration and attempt;
+        None for a stale job."""
         state = self.load(run_id)
-        if state is None or not state.awaiting(phase_id, attempt, status):
-            log.info("run %s: %s attempt %s is no longer %s", run_id, phase_id, attempt, status)
+        if state is None or not state.awaiting(phase_id, attempt, *statuses, iteration=iteration):
+            log.info(
+                "run %s: %s i%s a%s is no longer %s",
+                run_id,
+                phase_id,
+                iteration,
+                attempt,
+                "/".join(statuses),
+            )
             return None
         return state
 
-    def load_config(self, run_id: str) -> dict[str, Any]:
-        raw = self.redis.get(config_key(run_id))
-        return json.loads(raw) if raw else {}
+    def load_config(self, run_id: str) -> RepoConfig:
+        """The config the run started with; the defaults for a run stored without one."""
+        raw = self.redis.get(keys.config(run_id))
+        return RepoConfig.model_validate_json(raw) if raw else RepoConfig()
 
     def run_ids(self, newest_first: bool = True, limit: int = 100) -> list[str]:
-        ids = self.redis.zrange(RUNS_INDEX, 0, limit - 1, desc=newest_first)
+        ids = self.redis.zrange(keys.RUNS_INDEX, 0, limit - 1, desc=newest_first)
         return [_text(i) for i in ids if isinstance(i, bytes | str)]
 
     def current(self, repo: str, issue_number: int) -> RunState | None:
         """The issue's latest run, running or finished; None when it never had one."""
-        run_id = self.redis.get(issue_key(repo, issue_number))
+        run_id = self.redis.get(keys.issue(repo, issue_number))
         return self.load(_text(run_id)) if run_id else None
+
+    def history(self, run_id: str) -> list[LogEntry]:
+        """The run's event log, oldest first."""
+        raw = self.redis.lrange(keys.event_log(run_id), 0, -1)
+        return [LogEntry.from_dict(json.loads(item)) for item in raw]
+
+    def pull(self, repo: str, pr_number: int) -> tuple[str, str] | None:
+        """(run id, phase id) of the phase whose PR this is; None for any other PR."""
+        raw = self.redis.hget(keys.pulls(repo), str(pr_number))
+        if not raw:
+            return None
+        run_id, phase_id = _text(raw).split(" ", 1)
+        return run_id, phase_id
 
     def next_run_id(self, repo_id: int, repo: str, issue_number: int) -> str:
         """A fresh run id: `/porch parallel` after a cancel or failure starts a new run."""
-        number = self.redis.incr(f"{issue_key(repo, issue_number)}:runs")
+        number = self.redis.incr(keys.issue_runs(repo, issue_number))
         return f"r{repo_id}-{issue_number}-{number}"
 
-    def create(self, state: RunState, config: dict[str, Any], at: float) -> RunState:
+    def create(self, state: RunState, config: RepoConfig, at: float) -> RunState:
         """Store a new run, make it the issue's current run and start it.
 
         RunExists when the issue's current run is still going: one run per issue at a time.
         """
-        pointer = issue_key(state.repo, state.issue_number)
+        pointer = keys.issue(state.repo, state.issue_number)
         with self.redis.pipeline() as pipe:
             while True:
                 try:
@@ -102,17 +113,18 @@ class RunStore:
                     current_id = pipe.get(pointer)
                     if current_id is not None:
                         # Watched too: a current run finishing now lets this one start.
-                        pipe.watch(run_key(_text(current_id)))
-                        raw = pipe.get(run_key(_text(current_id)))
+                        pipe.watch(keys.run(_text(current_id)))
+                        raw = pipe.get(keys.run(_text(current_id)))
                         current = RunState.from_dict(json.loads(raw)) if raw else None
                         if current is not None and not current.status.finished:
                             raise RunExists(current.run_id)
-                    started, effects = reduce(state, RunStarted(at=at))
+                    event = RunStarted(at=at)
+                    started, effects = reduce(state, event)
                     pipe.multi()
                     pipe.set(pointer, state.run_id)
-                    pipe.set(config_key(state.run_id), json.dumps(config))
-                    pipe.zadd(RUNS_INDEX, {state.run_id: state.created_at})
-                    self._commit(pipe, started, effects, config)
+                    pipe.set(keys.config(state.run_id), config.model_dump_json())
+                    pipe.zadd(keys.RUNS_INDEX, {state.run_id: state.created_at})
+                    self._commit(pipe, state, started, event, effects, config)
                     return started
                 except redis.WatchError:
                     continue
@@ -123,7 +135,7 @@ class RunStore:
         Stale and repeated events commit nothing. When another worker changed the run between
         our read and our write, the event is reduced again against what it wrote.
         """
-        key = run_key(run_id)
+        key = keys.run(run_id)
         with self.redis.pipeline() as pipe:
             while True:
                 try:
@@ -136,9 +148,9 @@ class RunStore:
                     new, effects = reduce(current, event)
                     if new is current and not effects:
                         return current
-                    config = self.load_config(run_id) if effects else {}
+                    config = self.load_config(run_id) if effects else RepoConfig()
                     pipe.multi()
-                    self._commit(pipe, new, effects, config)
+                    self._commit(pipe, current, new, event, effects, config)
                     return new
                 except redis.WatchError:
                     log.info("run %s changed under us; reducing again", run_id)
@@ -147,37 +159,30 @@ class RunStore:
     def _commit(
         self,
         pipe: Pipeline,
+        before: RunState,
         state: RunState,
+        event: Event,
         effects: Sequence[Effect],
-        config: Mapping[str, Any],
+        config: RepoConfig,
     ) -> None:
-        """Store the state and enqueue its effects' jobs: the MULTI block's body, then EXEC."""
-        pipe.set(run_key(state.run_id), json.dumps(state.to_dict()))
-        self._enqueue(pipe, state, effects, config)
+        """The MULTI block's body, then EXEC: the state, its log entry, newly opened PRs in the
+        index, and the effects' jobs."""
+        if state is not before:
+            pipe.set(keys.run(state.run_id), json.dumps(state.to_dict()))
+            entry = log_entry(before, state, event)
+            pipe.rpush(keys.event_log(state.run_id), json.dumps(entry.to_dict()))
+            opened = {
+                str(phase.pr_number): f"{state.run_id} {pid}"
+                for pid, phase in state.phases.items()
+                if phase.pr_number is not None and _pr_of(before, pid) != phase.pr_number
+            }
+            if opened:
+                pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
+        for effect in effects:
+            enqueue(self.redis, pipe, self.jobs(state, config, effect))
         pipe.execute()
 
-    def _enqueue(
-        self,
-        pipe: Pipeline,
-        state: RunState,
-        effects: Sequence[Effect],
-        config: Mapping[str, Any],
-    ) -> None:
-        for effect in effects:
-            spec = plan_job(state, effect, config)
-            queue = Queue(spec.queue, connection=self.redis)
-            queue.enqueue_call(
-                spec.func,
-                args=spec.args,
-                job_id=spec.job_id,
-                timeout=spec.timeout,
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-                on_failure=Callback(spec.on_failure) if spec.on_failure else None,
-                retry=(
-                    Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
-                    if spec.retry_intervals
-                    else None
-                ),
-                pipeline=pipe,
-            )
+
+def _pr_of(state: RunState, phase_id: str) -> int | None:
+    phase: PhaseState | None = state.phases.get(phase_id)
+    return phase.pr_number if phase else None

@@ -65,9 +65,6 @@ def work(settings: Settings, burst: bool = False, name: str | None = None) -> bo
     configure_logging(settings)
     # RQ forks a work horse per job: importing the jobs' modules once here, before the fork,
     # spares every job the second or so of importing PyGithub, pydantic and networkx.
-    import workers.builders
-    import workers.effects
-    import workers.intake  # noqa: F401
 
     connection = connect(settings)
     worker = Worker(worker_queues(connection), connection=connection, name=name)

@@ -3,77 +3,129 @@ with events; the reducer itself does nothing.
 
 Every effect has a deterministic `key` in RQ's job-id alphabet `[A-Za-z0-9_-]`;
 `job_id(run_id, effect)` prefixes it with the run so that enqueueing the same effect twice (a
-retried transaction, a duplicated event) yields the same job id.
+retried transaction, a duplicated event) yields the same job id. Every subclass of `Effect` is
+registered by name when it is defined; how each kind is performed is declared once, in
+workers/registry.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core import codec
 from bot.core.names import is_key_safe, key_part
+
+EFFECT_TYPES: dict[str, type[Effect]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Effect:
+    """Something the run needs done outside; `key` names it for deduplication."""
+
+    abstract: ClassVar[bool] = True
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.abstract = abstract
+        if not abstract:
+            EFFECT_TYPES[cls.__name__] = cls
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseEffect(Effect, abstract=True):
+    """A job for one phase, at one iteration and attempt: its report names both."""
+
+    phase_id: str
+    attempt: int
+    iteration: int = 1
+
+    def _key(self, verb: str) -> str:
+        return f"{verb}-{key_part(self.phase_id)}-i{self.iteration}-a{self.attempt}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class StartPoint:
     """A commit a phase branch starts from, and the branch that holds it."""
 
-    ref: str  # the run's base branch, or a dependency's phase branch
+    ref: str  # the run's base branch, a dependency's phase branch, or a `-base` merge branch
     sha: str
     phase_id: str | None = None  # the dependency it comes from; None for the run's base
 
 
 @dataclass(frozen=True, kw_only=True)
-class PreparePhase:
-    """Create the phase branch, its draft PR and its check run; report PhasePrepared.
+class MergeHeads(PhaseEffect):
+    """Merge the heads of several dependencies, in order, onto `branch`; report HeadsMerged
+    or MergeFailed naming the files and phases whose work conflicts.
 
-    With one start point, `branch` starts at its sha and the PR targets `base_branch`, which
-    is that start point's ref. With several (a phase with several dependencies), the adapter
-    creates `base_branch` at a merge of their shas, in order, then `branch` at the same commit;
-    a conflict is reported as PhasePrepareFailed naming the files and phases involved.
+    Idempotent: a `branch` that already holds every head is reused.
+    """
+
+    branch: str
+    heads: tuple[StartPoint, ...]
+
+    @property
+    def key(self) -> str:
+        return self._key("merge")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparePhase(PhaseEffect):
+    """Create the phase branch at `start`, its draft PR into `base_branch` and its check run;
+    report PhasePrepared or PhasePrepareFailed.
+
     Idempotent: an existing branch at the right commit, or an open PR for the head, is reused.
     """
 
-    phase_id: str
-    attempt: int
     branch: str
     base_branch: str
-    start: tuple[StartPoint, ...]
+    start: StartPoint
 
     @property
     def key(self) -> str:
-        return f"prepare-{key_part(self.phase_id)}-{self.attempt}"
+        return self._key("prepare")
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunBuilder:
-    """Run the builder on `branch` for this attempt; report PhaseBuilt or PhaseBuildFailed."""
+class RunBuilder(PhaseEffect):
+    """Run the builder on `branch`; report BuilderStarted when a builder worker takes it,
+    then PhaseBuilt or PhaseBuildFailed."""
 
-    phase_id: str
-    attempt: int
     branch: str
 
     @property
     def key(self) -> str:
-        return f"build-{key_part(self.phase_id)}-{self.attempt}"
+        return self._key("build")
 
 
 @dataclass(frozen=True, kw_only=True)
-class CancelBuilder:
-    """Stop the builder of this attempt if it is still running; its late report is ignored."""
-
-    phase_id: str
-    attempt: int
+class CancelBuilder(PhaseEffect):
+    """Stop the builder of this attempt if it is queued or running; its late report is ignored."""
 
     @property
     def key(self) -> str:
-        return f"cancel-{key_part(self.phase_id)}-{self.attempt}"
+        return self._key("cancel")
 
 
 @dataclass(frozen=True, kw_only=True)
-class UpdateCheckRun:
+class StartTimer(Effect):
+    """Deliver `TimerFired(name)` to the run at `due_at` (epoch seconds)."""
+
+    name: str  # [A-Za-z0-9_:-]; the reducer reads it back
+    due_at: float
+
+    @property
+    def key(self) -> str:
+        return f"timer-{key_part(self.name)}-{round(self.due_at)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateCheckRun(Effect):
     """Make the phase's check run show its current state (`render.check_run_output`).
 
     `version` is the run state version this update was emitted for; the adapter renders the
@@ -89,7 +141,7 @@ class UpdateCheckRun:
 
 
 @dataclass(frozen=True, kw_only=True)
-class UpdateStatusComment:
+class UpdateStatusComment(Effect):
     """Create or edit the run's status comment (`render.status_comment`).
 
     `requested_at` is set for `/porch status`, which changes no state and so no version: the
@@ -104,14 +156,6 @@ class UpdateStatusComment:
         if self.requested_at is None:
             return f"status-v{self.version}"
         return f"status-v{self.version}-r{round(self.requested_at * 1000)}"
-
-
-Effect = PreparePhase | RunBuilder | CancelBuilder | UpdateCheckRun | UpdateStatusComment
-
-EFFECT_TYPES: dict[str, type[Effect]] = {
-    cls.__name__: cls
-    for cls in (PreparePhase, RunBuilder, CancelBuilder, UpdateCheckRun, UpdateStatusComment)
-}
 
 
 def job_id(run_id: str, effect: Effect) -> str:

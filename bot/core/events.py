@@ -2,57 +2,92 @@
 happen: the reducer never reads a clock, so replaying events gives the same state.
 
 Events travel through Redis and RQ as dicts with a `type` field (`event_to_dict` and
-`event_from_dict`). Phase events carry the `attempt` they belong to, so a late report from a
-superseded builder is recognised as stale and ignored.
+`event_from_dict`); every subclass of `Event` is registered by name when it is defined. Phase
+events carry the `iteration` and `attempt` they belong to, so a late report from a superseded
+job is recognised as stale and ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core import codec
 
+EVENT_TYPES: dict[str, type[Event]] = {}
+
 
 @dataclass(frozen=True, kw_only=True)
-class RunStarted:
+class Event:
+    """Something that happened to a run, at `at`."""
+
+    at: float
+    abstract: ClassVar[bool] = True
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.abstract = abstract
+        if not abstract:
+            EVENT_TYPES[cls.__name__] = cls
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseEvent(Event, abstract=True):
+    """An event about one job of one phase."""
+
+    phase_id: str
+    attempt: int
+    iteration: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(Event):
     """The run was created and stored; dispatch the phases that depend on nothing."""
 
-    at: float
-
 
 @dataclass(frozen=True, kw_only=True)
-class PhasePrepared:
-    """The phase's branch, draft PR and check run exist; its builder may start."""
+class HeadsMerged(PhaseEvent):
+    """The heads of a phase's dependencies were merged on its `-base` branch, at `sha`."""
 
-    at: float
-    phase_id: str
-    attempt: int
     branch: str
-    base_branch: str  # the branch the draft PR targets
-    pr_number: int
-    check_run_id: int
-    base_sha: str  # the commit the phase branch starts at (a merge commit for several deps)
+    sha: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class PhasePrepareFailed:
-    """The branch could not be made, e.g. merging several dependencies' heads conflicted."""
+class MergeFailed(PhaseEvent):
+    """The heads of a phase's dependencies could not be merged (e.g. they conflict)."""
 
-    at: float
-    phase_id: str
-    attempt: int
     error: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class PhaseBuilt:
+class PhasePrepared(PhaseEvent):
+    """The phase's branch, draft PR and check run exist; its builder may be queued."""
+
+    branch: str
+    base_branch: str  # the branch the draft PR targets
+    pr_number: int
+    check_run_id: int
+    base_sha: str  # the phase branch's first commit
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhasePrepareFailed(PhaseEvent):
+    """The branch, PR or check run could not be made."""
+
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuilderStarted(PhaseEvent):
+    """A builder worker took the phase's job: from now on the phase is building."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseBuilt(PhaseEvent):
     """The builder and the configured checks succeeded and the branch was pushed."""
 
-    at: float
-    phase_id: str
-    attempt: int
     head_sha: str
     log_tail: str = ""
     # A builder that moved the check run to the new head (check runs belong to a commit) may
@@ -61,54 +96,33 @@ class PhaseBuilt:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PhaseBuildFailed:
+class PhaseBuildFailed(PhaseEvent):
     """The builder or a check failed, or it timed out; retried while attempts remain."""
 
-    at: float
-    phase_id: str
-    attempt: int
     error: str
     log_tail: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class StatusRequested:
+class TimerFired(Event):
+    """A timer the reducer started (`StartTimer`) is due."""
+
+    name: str
+    due_at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusRequested(Event):
     """`/porch status`: bring the status comment up to date."""
 
-    at: float
     by: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class CancelRequested:
+class CancelRequested(Event):
     """`/porch cancel`: stop every unfinished phase and end the run."""
 
-    at: float
     by: str = ""
-
-
-Event = (
-    RunStarted
-    | PhasePrepared
-    | PhasePrepareFailed
-    | PhaseBuilt
-    | PhaseBuildFailed
-    | StatusRequested
-    | CancelRequested
-)
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (
-        RunStarted,
-        PhasePrepared,
-        PhasePrepareFailed,
-        PhaseBuilt,
-        PhaseBuildFailed,
-        StatusRequested,
-        CancelRequested,
-    )
-}
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -21,7 +21,8 @@ class PromptInput:
     title: str
     section: str
     overview: str
-    iteration: int
+    iteration: int  # the review round, from 1
+    attempt: int = 1  # the build attempt within the round, from 1
     dependencies: Sequence[DependencyNote] = ()
     # Files that phases running at the same time said they will touch, keyed by phase title.
     sibling_touches: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -33,9 +34,9 @@ def build_prompt(data: PromptInput) -> str:
         f"# Phase {data.phase_id}: {data.title}",
         "",
         f"You are building one phase of a plan (run `{data.run_id}`, iteration "
-        f"{data.iteration}). Other phases are being built at the same time on other branches; "
-        "do only this phase's work. Commit when you are done, or leave your changes in the "
-        "work tree and they will be committed for you.",
+        f"{data.iteration}, attempt {data.attempt}). Other phases are being built at the same "
+        "time on other branches; do only this phase's work. Commit when you are done, or "
+        "leave your changes in the work tree and they will be committed for you.",
     ]
     if data.overview.strip():
         parts += ["", "## The plan's overview", "", data.overview.strip()]

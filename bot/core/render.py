@@ -25,7 +25,9 @@ _MARKER_RE = re.compile(r"<!-- porch-parallel:status run=([A-Za-z0-9_-]+) -->")
 
 STATUS_LABELS: dict[PhaseStatus, str] = {
     PhaseStatus.PENDING: "⏳ pending",
+    PhaseStatus.MERGING: "🔀 merging",
     PhaseStatus.PREPARING: "🔧 preparing",
+    PhaseStatus.QUEUED: "🕒 queued",
     PhaseStatus.BUILDING: "🔨 building",
     PhaseStatus.DONE: "✅ done",
     PhaseStatus.FAILED: "❌ failed",
@@ -38,7 +40,9 @@ STATUS_LABELS: dict[PhaseStatus, str] = {
 # same in the plan check and in the status comment; states it does not know get these.
 _OWN_STYLES: dict[PhaseStatus, str] = {
     PhaseStatus.PENDING: "fill:#f6f8fa,stroke:#8c959f,color:#24292f",
+    PhaseStatus.MERGING: "fill:#fbefff,stroke:#c297ff,color:#512a97",
     PhaseStatus.PREPARING: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
+    PhaseStatus.QUEUED: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.BUILDING: "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
     PhaseStatus.DONE: "fill:#dafbe1,stroke:#4ac26b,color:#116329",
     PhaseStatus.FAILED: "fill:#ffebe9,stroke:#ff8182,color:#82071e",
@@ -167,7 +171,12 @@ def check_run_output(state: RunState, phase_id: str) -> dict[str, Any]:
 
 
 def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
-    if status in (PhaseStatus.PENDING, PhaseStatus.PREPARING):
+    if status in (
+        PhaseStatus.PENDING,
+        PhaseStatus.MERGING,
+        PhaseStatus.PREPARING,
+        PhaseStatus.QUEUED,
+    ):
         return "queued", None
     if status is PhaseStatus.BUILDING:
         return "in_progress", None
@@ -222,7 +231,7 @@ def _table(state: RunState) -> str:
         if phase.started_at is not None and phase.finished_at is not None:
             took = duration(phase.finished_at - phase.started_at)
         label = STATUS_LABELS[phase.status]
-        if phase.status is PhaseStatus.BUILDING and phase.attempt > 1:
+        if phase.status in (PhaseStatus.QUEUED, PhaseStatus.BUILDING) and phase.attempt > 1:
             label += f" (attempt {phase.attempt})"
         rows.append(f"| {name} | {label} | {pr} | {started} | {took} |")
     return "\n".join(rows)

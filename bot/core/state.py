@@ -14,13 +14,28 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import codec, names
+from bot.inputs.config import FailurePolicy
 from bot.plan.model import Plan
+
+__all__ = [
+    "FailurePolicy",
+    "PhaseState",
+    "PhaseStatus",
+    "RunSettings",
+    "RunState",
+    "RunStatus",
+    "new_run",
+]
 
 
 class PhaseStatus(StrEnum):
+    """Where a phase is; the allowed moves are `bot.core.transitions.PHASE_TRANSITIONS`."""
+
     PENDING = "pending"  # waiting for its dependencies or for a free slot
+    MERGING = "merging"  # its dependencies' heads being merged into its start point
     PREPARING = "preparing"  # branch, draft PR and check run being created
-    BUILDING = "building"  # a builder job is (or is about to be) at work
+    QUEUED = "queued"  # its builder job waits for a free builder worker
+    BUILDING = "building"  # a builder worker is at work on it
     DONE = "done"
     FAILED = "failed"
     BLOCKED = "blocked"  # a dependency failed, so it can never start
@@ -30,15 +45,20 @@ class PhaseStatus(StrEnum):
     @property
     def active(self) -> bool:
         """Occupies one of the run's `max_parallel` slots."""
-        return self in (PhaseStatus.PREPARING, PhaseStatus.BUILDING)
+        return self in _ACTIVE
 
     @property
     def finished(self) -> bool:
-        return self not in (PhaseStatus.PENDING, PhaseStatus.PREPARING, PhaseStatus.BUILDING)
+        return self is not PhaseStatus.PENDING and self not in _ACTIVE
 
     @property
     def satisfies_dependents(self) -> bool:
         return self in (PhaseStatus.DONE, PhaseStatus.SKIPPED)
+
+
+_ACTIVE = frozenset(
+    {PhaseStatus.MERGING, PhaseStatus.PREPARING, PhaseStatus.QUEUED, PhaseStatus.BUILDING}
+)
 
 
 class RunStatus(StrEnum):
@@ -53,16 +73,14 @@ class RunStatus(StrEnum):
         return self in (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
-class FailurePolicy(StrEnum):
-    CONTINUE = "continue"  # independent phases go on after a failure
-    CANCEL = "cancel"  # the first failure cancels everything still unfinished
-
-
 @dataclass(frozen=True, kw_only=True)
 class RunSettings:
     max_parallel: int = 4
     retries: int = 0  # extra builder attempts after the first failure
     failure_policy: FailurePolicy = FailurePolicy.CONTINUE
+    # How long a builder may run, checks included; past it (plus a margin) without a report,
+    # the attempt counts as failed even if its job was lost without a trace.
+    builder_deadline_seconds: int = 3 * 3600
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:
@@ -75,13 +93,21 @@ class RunSettings:
 class PhaseState:
     phase_id: str
     status: PhaseStatus = PhaseStatus.PENDING
-    attempt: int = 0  # 0 until first dispatched; each builder retry adds one
+    # A job's identity is (iteration, attempt): a review round starts a new iteration, a
+    # failed build is retried as the next attempt of the same iteration. Reports for another
+    # pair are stale. `attempt` is 0 until the phase is first dispatched.
+    attempt: int = 0
+    iteration: int = 1
     branch: str | None = None
     base_branch: str | None = None  # what its draft PR targets
     pr_number: int | None = None
     check_run_id: int | None = None
     head_sha: str | None = None
-    started_at: float | None = None  # epoch seconds, from the events; never read from a clock
+    # Epoch seconds, from the events; never read from a clock. `started_at` is when its
+    # builder first started work (queued time is not building time); `dispatched_at` when it
+    # left pending.
+    dispatched_at: float | None = None
+    started_at: float | None = None
     finished_at: float | None = None
     log_tail: str = ""
     error: str = ""
@@ -106,22 +132,31 @@ class RunState:
     version: int = 0  # bumped by every event that changes something
     created_at: float = 0.0
     finished_at: float | None = None
-    # The plan text as read when the run started, so PR bodies and builder prompts use the
-    # same plan even if the issue is edited mid-run; the reducer never reads it.
-    plan_text: str = ""
-    plan_source: str = ""  # where the plan came from, e.g. "issue body" or a file path
+    # The plan as parsed once when the run started, so PR bodies and builder prompts use the
+    # same plan even if the issue is edited mid-run; the reducer never reads these.
+    plan_source: str = ""  # where the plan came from, e.g. "the issue body" or a file path
+    overview: str = ""
+    sections: Mapping[str, str] = field(default_factory=dict)
+    touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
 
-    def awaiting(self, phase_id: str, attempt: int, status: PhaseStatus) -> PhaseState | None:
-        """The phase if it is in `status` at `attempt`, else None.
+    def awaiting(
+        self, phase_id: str, attempt: int, *statuses: PhaseStatus, iteration: int = 1
+    ) -> PhaseState | None:
+        """The phase if it is in one of `statuses` at this iteration and attempt, else None.
 
         An event or a job for another attempt, or for a phase that has moved on, is stale;
         the reducer and the jobs performing effects both ask this question.
         """
         phase = self.phases.get(phase_id)
-        if phase is None or phase.attempt != attempt or phase.status is not status:
+        if (
+            phase is None
+            or phase.attempt != attempt
+            or phase.iteration != iteration
+            or phase.status not in statuses
+        ):
             return None
         return phase
 
@@ -167,7 +202,6 @@ def new_run(
     created_at: float,
     settings: RunSettings | None = None,
     branch_prefix: str = "porch",
-    plan_text: str = "",
     plan_source: str = "",
     run_number: int = 1,
 ) -> RunState:
@@ -199,8 +233,10 @@ def new_run(
         labels={pid: plan.phase(pid).label for pid in ids},
         settings=settings or RunSettings(),
         created_at=created_at,
-        plan_text=plan_text,
         plan_source=plan_source,
+        overview=plan.overview,
+        sections={pid: plan.phase(pid).section for pid in ids},
+        touches={pid: tuple(plan.phase(pid).touches) for pid in ids},
     )
 
 

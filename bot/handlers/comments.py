@@ -7,12 +7,13 @@ import logging
 from gidgethub import sansio
 from gidgethub.routing import Router
 
+from bot.adapters import keys
 from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
 from bot.core import messages
 from bot.core.events import CancelRequested, StatusRequested
-from bot.core.state import FailurePolicy, RunSettings, new_run
+from bot.core.state import RunSettings, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
 from bot.inputs.commands import (
@@ -32,6 +33,7 @@ from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from workers.registry import builder_timeout
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -147,15 +149,15 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         settings=RunSettings(
             max_parallel=config.max_parallel_builders,
             retries=config.builder.retries,
-            failure_policy=FailurePolicy(config.failure_policy.value),
+            failure_policy=config.failure_policy,
+            builder_deadline_seconds=builder_timeout(config),
         ),
         branch_prefix=config.branch_prefix,
-        plan_text=found.text,
         plan_source=found.source,
         run_number=int(run_id.rsplit("-", 1)[1]),
     )
     try:
-        store.create(state, config.model_dump(mode="json"), at=now)
+        store.create(state, config, at=now)
     except RunExists:
         _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
         return
@@ -177,7 +179,7 @@ def _answer_once(
     ctx: Context, repo: RepoClient, comment: IssueComment, kind: str, body: str
 ) -> None:
     """Post one answer per comment and kind, even when the delivery is handled twice."""
-    key = f"porch:answered:{comment.repo.id}:{comment.comment_id}:{kind}"
+    key = keys.answered(comment.repo.id, comment.comment_id, kind)
     if not ctx.runtime.redis.set(key, ctx.delivery_id, nx=True, ex=ANSWERED_TTL):
         return
     marker = f"<!-- porch-parallel:answer comment={comment.comment_id} kind={kind} -->"

@@ -16,6 +16,7 @@ from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 from rq import Retry
 
+from bot.adapters import keys
 from bot.adapters.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
 from bot.inputs.interest import is_handled
 from bot.web.context import web_context
@@ -29,7 +30,6 @@ MAX_BODY_BYTES = 25 * 1024 * 1024
 # GitHub's "Redeliver" button resends the same X-GitHub-Delivery, so a delivery stays
 # remembered long enough to cover a maintainer clicking it the next day.
 DELIVERY_TTL_SECONDS = 3 * 24 * 3600
-DELIVERY_KEY = "porch:delivery:{delivery_id}"
 _MAX_DELIVERY_ID = 200
 DELIVERY_RETRIES = 2
 DELIVERY_RETRY_SECONDS = [15, 60]
@@ -108,7 +108,7 @@ def _remember_and_enqueue(
     Both land or neither does: a crash in between can neither lose a delivery that GitHub's
     "Redeliver" would then be refused for, nor enqueue one twice. False when already seen.
     """
-    key = DELIVERY_KEY.format(delivery_id=delivery_id)
+    key = keys.delivery(delivery_id)
     with connection.pipeline(transaction=True) as pipe:
         try:
             pipe.watch(key)

@@ -20,10 +20,11 @@ from redis.retry import Retry
 from rq import Queue
 from rq.utils import import_attribute
 
+from bot.adapters import keys
 from bot.adapters.queues import EVENTS_QUEUE, HANDLE_DELIVERY_JOB
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.webhooks import DELIVERY_KEY, MAX_BODY_BYTES
+from bot.web.webhooks import MAX_BODY_BYTES
 
 URL = "/webhooks/github"
 
@@ -133,7 +134,7 @@ def test_repeated_delivery_is_dropped(
     assert again.status_code == 200
     assert again.get_data(as_text=True).strip() == "duplicate"
     assert queued(redis_client) == ["delivery-5f2b-repeat"]
-    ttl = redis_client.ttl(DELIVERY_KEY.format(delivery_id="5f2b-repeat"))
+    ttl = redis_client.ttl(keys.delivery("5f2b-repeat"))
     assert 0 < ttl <= 3 * 24 * 3600
 
 

@@ -20,6 +20,7 @@ import redis
 import requests
 from github.Auth import Auth
 
+from bot.adapters import keys
 from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
@@ -31,7 +32,6 @@ JWT_BACKDATE_SECONDS = 60
 # GitHub refuses an `exp` more than ten minutes ahead; nine leaves room for drift.
 JWT_LIFETIME_SECONDS = 9 * 60
 REFRESH_MARGIN_SECONDS = 10 * 60
-TOKEN_KEY = "porch:installation-token:{installation_id}"
 API_VERSION = "2022-11-28"
 HTTP_TIMEOUT_SECONDS = 30
 
@@ -71,7 +71,7 @@ class AppAuth:
 
     def token(self, installation_id: int) -> str:
         """An installation token with at least REFRESH_MARGIN_SECONDS of life left."""
-        key = TOKEN_KEY.format(installation_id=installation_id)
+        key = keys.installation_token(installation_id)
         cached = self._redis.get(key)
         if cached is not None:
             entry = json.loads(cached)

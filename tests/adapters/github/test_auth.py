@@ -11,7 +11,8 @@ import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.adapters.github.auth import REFRESH_MARGIN_SECONDS, TOKEN_KEY, AppAuth
+from bot.adapters import keys
+from bot.adapters.github.auth import REFRESH_MARGIN_SECONDS, AppAuth
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
 
@@ -86,7 +87,7 @@ def test_token_is_minted_once_and_cached(
     assert auth.token(fakehub.installation_id) == token
     assert minted(fakehub) == [201]
     # Kept below the token's one-hour life, so Redis forgets it before it is stale.
-    ttl = redis_client.ttl(TOKEN_KEY.format(installation_id=fakehub.installation_id))
+    ttl = redis_client.ttl(keys.installation_token(fakehub.installation_id))
     assert 0 < ttl <= 3600 - REFRESH_MARGIN_SECONDS
 
 

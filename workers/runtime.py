@@ -2,7 +2,7 @@
 
 Jobs take plain values (a run id, a delivery); each builds a Runtime from the process
 settings and the Redis connection RQ gave it, mints its own tokens, and keeps nothing between
-jobs.
+jobs. Tests build a Runtime themselves and pass it to a job's body: no worker needed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rq import get_current_job
 from bot.adapters.git import Identity
 from bot.adapters.github.auth import AppAuth
 from bot.adapters.github.client import RepoClient
+from bot.adapters.jobs import JobPlanner
 from bot.adapters.store import RunStore
 from bot.settings import Settings
 
@@ -27,18 +28,20 @@ class Runtime:
         self,
         settings: Settings,
         connection: redis.Redis,
+        jobs: JobPlanner,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.redis = connection
+        self.jobs = jobs
         self.clock = clock
 
     @classmethod
-    def for_job(cls) -> Runtime:
+    def for_job(cls, jobs: JobPlanner) -> Runtime:
         job = get_current_job()
         if job is None:
             raise RuntimeError("Runtime.for_job() called outside an RQ job")
-        return cls(Settings.from_env(os.environ), job.connection)
+        return cls(Settings.from_env(os.environ), job.connection, jobs)
 
     @cached_property
     def auth(self) -> AppAuth:
@@ -46,7 +49,7 @@ class Runtime:
 
     @cached_property
     def store(self) -> RunStore:
-        return RunStore(self.redis)
+        return RunStore(self.redis, self.jobs)
 
     def repo(self, installation_id: int, full_name: str) -> RepoClient:
         return RepoClient(self.auth.github_for_installation(installation_id), full_name)

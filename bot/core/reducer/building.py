@@ -1,0 +1,169 @@
+"""A phase's way from its start point to built work: merging its dependencies' heads,
+preparing its branch and PR, waiting for a builder worker, building, and retries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.effects import RunBuilder, StartPoint, StartTimer
+from bot.core.events import (
+    BuilderStarted,
+    HeadsMerged,
+    MergeFailed,
+    PhaseBuildFailed,
+    PhaseBuilt,
+    PhaseEvent,
+    PhasePrepared,
+    PhasePrepareFailed,
+    TimerFired,
+)
+from bot.core.reducer.dispatch import prepare
+from bot.core.reducer.step import Handler, Step
+from bot.core.reducer.stopping import fail
+from bot.core.state import PhaseState, PhaseStatus, RunState
+from bot.core.transitions import move
+
+# Past its deadline a builder is given this long to report before its attempt counts as lost:
+# the job's own timeout ends the agent first, and its report should arrive meanwhile.
+DEADLINE_GRACE_SECONDS = 15 * 60
+_DEADLINE = "deadline"
+
+
+def _awaiting(state: RunState, event: PhaseEvent, *statuses: PhaseStatus) -> PhaseState | None:
+    return state.awaiting(event.phase_id, event.attempt, *statuses, iteration=event.iteration)
+
+
+def _heads_merged(state: RunState, event: HeadsMerged) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.MERGING)
+    if phase is None:
+        return state, []
+    preparing = move(phase, PhaseStatus.PREPARING)
+    start = StartPoint(ref=event.branch, sha=event.sha)
+    return state.with_phase(preparing), [prepare(state, preparing, start)]
+
+
+def _merge_failed(state: RunState, event: MergeFailed) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.MERGING)
+    if phase is None:
+        return state, []
+    return fail(state, phase, event.error, event.at)
+
+
+def _phase_prepared(state: RunState, event: PhasePrepared) -> Step:
+    phase = state.phases.get(event.phase_id)
+    if phase is None or phase.attempt != event.attempt or phase.iteration != event.iteration:
+        return state, []
+    recorded = replace(
+        phase,
+        branch=event.branch,
+        base_branch=event.base_branch,
+        pr_number=event.pr_number,
+        check_run_id=event.check_run_id,
+        head_sha=event.base_sha,
+    )
+    if phase.status is PhaseStatus.CANCELLED and phase.pr_number is None:
+        # Cancelled while its PR was being opened: remember the PR and check run anyway, so
+        # the check run is completed as cancelled instead of staying queued forever.
+        return state.with_phase(recorded), []
+    if phase.status is not PhaseStatus.PREPARING:
+        return state, []
+    queued = move(recorded, PhaseStatus.QUEUED)
+    return state.with_phase(queued), [_builder(queued)]
+
+
+def _phase_prepare_failed(state: RunState, event: PhasePrepareFailed) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.PREPARING)
+    if phase is None:
+        return state, []
+    return fail(state, phase, event.error, event.at)
+
+
+def _builder_started(state: RunState, event: BuilderStarted) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.QUEUED)
+    if phase is None:
+        return state, []
+    # "Took" counts from the first start of work; a retry keeps the phase's first start.
+    started_at = phase.started_at if phase.started_at is not None else event.at
+    building = move(phase, PhaseStatus.BUILDING, started_at=started_at)
+    deadline = StartTimer(
+        name=deadline_name(phase),
+        due_at=event.at + state.settings.builder_deadline_seconds + DEADLINE_GRACE_SECONDS,
+    )
+    return state.with_phase(building), [deadline]
+
+
+def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.BUILDING)
+    if phase is None:
+        return state, []
+    done = move(
+        phase,
+        PhaseStatus.DONE,
+        head_sha=event.head_sha,
+        log_tail=event.log_tail,
+        error="",
+        finished_at=event.at,
+        check_run_id=phase.check_run_id if event.check_run_id is None else event.check_run_id,
+    )
+    return state.with_phase(done), []
+
+
+def _phase_build_failed(state: RunState, event: PhaseBuildFailed) -> Step:
+    # A job lost before it started reports from `queued`.
+    phase = _awaiting(state, event, PhaseStatus.QUEUED, PhaseStatus.BUILDING)
+    if phase is None:
+        return state, []
+    return _attempt_failed(state, phase, event.error, event.log_tail, event.at)
+
+
+def _attempt_failed(
+    state: RunState, phase: PhaseState, error: str, log_tail: str, at: float
+) -> Step:
+    if phase.attempt <= state.settings.retries:
+        # Retry on the same branch: the PR and check run stay, only the attempt moves on.
+        retry = move(
+            phase,
+            PhaseStatus.QUEUED,
+            attempt=phase.attempt + 1,
+            log_tail=log_tail,
+            error=f"attempt {phase.attempt} failed: {error}",
+        )
+        return state.with_phase(retry), [_builder(retry)]
+    return fail(state, replace(phase, log_tail=log_tail), error, at)
+
+
+def _builder(phase: PhaseState) -> RunBuilder:
+    return RunBuilder(
+        phase_id=phase.phase_id,
+        attempt=phase.attempt,
+        iteration=phase.iteration,
+        branch=phase.branch or "",
+    )
+
+
+def deadline_name(phase: PhaseState) -> str:
+    return f"{_DEADLINE}:{phase.iteration}:{phase.attempt}:{phase.phase_id}"
+
+
+def _timer_fired(state: RunState, event: TimerFired) -> Step:
+    kind, _, rest = event.name.partition(":")
+    if kind != _DEADLINE or event.at < event.due_at:
+        return state, []  # early (a clock behind the scheduler's) or not ours: nothing is due
+    iteration, attempt, phase_id = rest.split(":", 2)
+    phase = state.awaiting(phase_id, int(attempt), PhaseStatus.BUILDING, iteration=int(iteration))
+    if phase is None:
+        return state, []
+    error = "Its builder did not report within its deadline; the job was lost."
+    return _attempt_failed(state, phase, error, phase.log_tail, event.at)
+
+
+HANDLERS: dict[type, Handler] = {
+    HeadsMerged: _heads_merged,
+    MergeFailed: _merge_failed,
+    PhasePrepared: _phase_prepared,
+    PhasePrepareFailed: _phase_prepare_failed,
+    BuilderStarted: _builder_started,
+    PhaseBuilt: _phase_built,
+    PhaseBuildFailed: _phase_build_failed,
+    TimerFired: _timer_fired,
+}

@@ -1,0 +1,102 @@
+"""The one skeleton every effect job runs in, and what the run hears when a job dies.
+
+`perform` is the RQ entry point of every effect: decode the effect, look up its kind in the
+registry, skip it when the run has moved on (a late or repeated job), run the kind's body, and
+apply the event it reports. One broad `except` turns a crash into the kind's failure event, so
+a run never waits on a job that gave up; a passing GitHub failure is first left to RQ's
+retries while the kind has some.
+
+`report_lost` is RQ's failure callback: it runs when a job's work horse was killed, or when a
+worker found the job abandoned because the worker running it (or its machine) went away.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import TracebackType
+from typing import Any
+
+import redis
+from rq import get_current_job
+from rq.job import Job
+
+from bot.adapters.github.client import describe, is_transient
+from bot.adapters.store import RunStore
+from bot.core.effects import Effect, PhaseEffect, effect_from_dict
+from bot.core.events import Event
+from workers.registry import KINDS, EffectKind, plan_job
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def perform(run_id: str, effect_data: dict[str, Any]) -> None:
+    """RQ's entry point for every effect job."""
+    job = get_current_job()
+    retries_left = (job.retries_left or 0) if job else 0
+    run(Runtime.for_job(plan_job), run_id, effect_from_dict(effect_data), retries_left)
+
+
+def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Event | None:
+    """Perform `effect` for the run and apply what it reports; returns that event."""
+    kind = KINDS[type(effect)]
+    state = rt.store.load(run_id)
+    if state is None:
+        log.warning("run %s: gone; %s dropped", run_id, effect.key)
+        return None
+    if kind.expects and isinstance(effect, PhaseEffect):
+        state = rt.store.awaiting(
+            run_id, effect.phase_id, effect.attempt, *kind.expects, iteration=effect.iteration
+        )
+        if state is None:
+            return None
+    try:
+        event = kind.perform(rt, state, effect)
+    except Exception as exc:
+        if is_transient(exc) and retries_left > 0:
+            raise  # RQ tries again later; after the last try the failure event is reported
+        log.exception("run %s: job %s failed", run_id, effect.key)
+        event = _failed(kind, effect, failure_reason(exc), rt.clock())
+    if event is not None:
+        rt.store.apply(run_id, event)
+    return event
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a person is told about a job that raised: never a traceback or a token."""
+    if is_transient(exc):
+        return f"GitHub kept failing ({describe(exc)}); gave up after several tries."
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return f"GitHub answered {status}."
+    return f"The job failed: {type(exc).__name__}."
+
+
+def report_lost(
+    job: Job,
+    connection: redis.Redis,
+    exc_type: type[BaseException],
+    exc_value: BaseException | None,
+    traceback: TracebackType | None,
+    *_: Any,
+) -> None:
+    if job.retries_left:
+        return  # RQ tries the job again: this was not its last word
+    run_id, effect = job.args[0], effect_from_dict(job.args[1])
+    kind = KINDS.get(type(effect))
+    if kind is None:
+        return
+    if exc_value is not None and is_transient(exc_value):
+        reason = failure_reason(exc_value)
+    else:
+        reason = f"Its job ended without reporting ({exc_type.__name__}); the worker may have died."
+    log.warning("run %s: job %s lost: %s", run_id, job.id, exc_type.__name__)
+    event = _failed(kind, effect, reason, time.time())
+    if event is not None:
+        # A stale attempt (the phase moved on, or the job did report) changes nothing.
+        RunStore(connection, plan_job).apply(run_id, event)
+
+
+def _failed(kind: EffectKind[Any], effect: Effect, reason: str, at: float) -> Event | None:
+    return kind.failed(effect, reason, at) if kind.failed else None

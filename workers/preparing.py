@@ -1,0 +1,49 @@
+"""The job that makes a phase's branch, its draft PR and its check run."""
+
+from __future__ import annotations
+
+from bot.core.effects import PreparePhase
+from bot.core.events import PhasePrepared
+from bot.core.state import RunState
+from workers.progress import ensure_check_run
+from workers.runtime import Runtime
+
+
+def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePrepared:
+    """The branch starts with an empty commit on the start point, so the draft PR can open
+    before any work exists; each step finds its own earlier result before creating it."""
+    repo = rt.repo(state.installation_id, state.repo)
+    phase_id = effect.phase_id
+    head = repo.ensure_started_branch(
+        effect.branch, effect.start.sha, f"Start {phase_id}: {state.titles[phase_id]}"
+    )
+    pull = repo.ensure_pull(
+        head=effect.branch,
+        base=effect.base_branch,
+        title=f"{state.titles[phase_id]} ({phase_id})",
+        body=_pull_body(state, phase_id),
+        draft=True,
+    )
+    check_run_id = ensure_check_run(repo, state, phase_id, head)
+    return PhasePrepared(
+        at=rt.clock(),
+        phase_id=phase_id,
+        attempt=effect.attempt,
+        iteration=effect.iteration,
+        branch=effect.branch,
+        base_branch=effect.base_branch,
+        pr_number=pull.number,
+        check_run_id=check_run_id,
+        # The branch's own first commit: its check run lives there until the builder pushes.
+        base_sha=head,
+    )
+
+
+def _pull_body(state: RunState, phase_id: str) -> str:
+    deps = ", ".join(state.deps[phase_id]) or "none"
+    return (
+        f"Phase `{phase_id}` of the plan in #{state.issue_number} ({state.plan_source}), "
+        f"built by porch-parallel. Depends on: {deps}.\n\n"
+        "This draft PR targets the branch the phase started from, so its diff is this "
+        f"phase's work alone.\n\n---\n\n{state.sections.get(phase_id, '').strip()}\n"
+    )
