@@ -10,10 +10,12 @@ from rq import Queue
 
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.adapters.store import RunExists, RunStore
-from bot.core.effects import PreparePhase, effect_from_dict
-from bot.core.events import PhaseBuilt, PhasePrepared, StatusRequested
+from bot.core.effects import Effect, MergeHeads, PreparePhase, UpdateStatusComment, effect_from_dict
+from bot.core.events import BuilderStarted, PhaseBuilt, PhasePrepared, StatusRequested
 from bot.core.state import PhaseStatus, RunState, RunStatus, new_run
+from bot.inputs.config import RepoConfig
 from bot.plan.model import Phase, Plan
+from workers.registry import plan_job
 
 DIAMOND = Plan(
     phases=(
@@ -25,7 +27,7 @@ DIAMOND = Plan(
         ),
     )
 )
-CONFIG = {"builder": {"timeout_minutes": 5}, "checks": []}
+CONFIG = RepoConfig.model_validate({"builder": {"timeout_minutes": 5}, "checks": []})
 
 
 def _new(run_id: str = "r1-7") -> RunState:
@@ -42,9 +44,9 @@ def _new(run_id: str = "r1-7") -> RunState:
     )
 
 
-def _jobs(connection: redis.Redis, queue: str) -> list[tuple[str, dict]]:
+def _effects(connection: redis.Redis, queue: str) -> list[Effect]:
     jobs = Queue(queue, connection=connection).get_jobs()
-    return [(job.func_name, job.args[1]) for job in jobs]
+    return [effect_from_dict(job.args[1]) for job in jobs]
 
 
 def _prepared(store: RunStore, run_id: str, phase_id: str, at: float) -> None:
@@ -66,28 +68,28 @@ def _prepared(store: RunStore, run_id: str, phase_id: str, at: float) -> None:
     )
 
 
+def _started(store: RunStore, run_id: str, phase_id: str, at: float) -> None:
+    store.apply(run_id, BuilderStarted(at=at, phase_id=phase_id, attempt=1))
+
+
 def _built(store: RunStore, run_id: str, phase_id: str, at: float) -> None:
     store.apply(run_id, PhaseBuilt(at=at, phase_id=phase_id, attempt=1, head_sha="c" * 40))
 
 
 def test_create_stores_the_run_and_enqueues_its_first_effects(redis_client: redis.Redis) -> None:
-    store = RunStore(redis_client)
+    store = RunStore(redis_client, plan_job)
     started = store.create(_new(), CONFIG, at=101.0)
 
     assert started.status is RunStatus.RUNNING
     assert store.load("r1-7") == started
     assert store.load_config("r1-7") == CONFIG
     assert store.run_ids() == ["r1-7"]
-    prepared = [
-        effect_from_dict(args)
-        for func, args in _jobs(redis_client, EVENTS_QUEUE)
-        if func == "workers.effects.prepare_phase"
-    ]
-    assert [e.phase_id for e in prepared if isinstance(e, PreparePhase)] == ["phase_1"]
+    prepared = [e for e in _effects(redis_client, EVENTS_QUEUE) if isinstance(e, PreparePhase)]
+    assert [e.phase_id for e in prepared] == ["phase_1"]
 
 
 def test_a_second_run_for_a_running_issue_is_refused(redis_client: redis.Redis) -> None:
-    store = RunStore(redis_client)
+    store = RunStore(redis_client, plan_job)
     store.create(_new(), CONFIG, at=101.0)
     with pytest.raises(RunExists):
         store.create(_new(), CONFIG, at=102.0)
@@ -96,16 +98,17 @@ def test_a_second_run_for_a_running_issue_is_refused(redis_client: redis.Redis) 
 def test_builder_jobs_go_to_the_builders_queue_with_the_configured_timeout(
     redis_client: redis.Redis,
 ) -> None:
-    store = RunStore(redis_client)
+    store = RunStore(redis_client, plan_job)
     store.create(_new(), CONFIG, at=101.0)
     _prepared(store, "r1-7", "phase_1", 102.0)
     jobs = Queue(BUILDERS_QUEUE, connection=redis_client).get_jobs()
-    assert [job.func_name for job in jobs] == ["workers.builders.run_builder"]
+    assert [job.func_name for job in jobs] == ["workers.jobs.perform"]
+    assert [effect_from_dict(job.args[1]).key for job in jobs] == ["build-phase_1-i1-a1"]
     assert jobs[0].timeout is not None and jobs[0].timeout >= 5 * 60
 
 
 def test_a_repeated_event_changes_nothing_and_enqueues_nothing(redis_client: redis.Redis) -> None:
-    store = RunStore(redis_client)
+    store = RunStore(redis_client, plan_job)
     store.create(_new(), CONFIG, at=101.0)
     _prepared(store, "r1-7", "phase_1", 102.0)
     before = store.load("r1-7")
@@ -116,13 +119,13 @@ def test_a_repeated_event_changes_nothing_and_enqueues_nothing(redis_client: red
 
 
 def test_status_request_changes_nothing_but_updates_the_comment(redis_client: redis.Redis) -> None:
-    store = RunStore(redis_client)
+    store = RunStore(redis_client, plan_job)
     store.create(_new(), CONFIG, at=101.0)
     before = store.load("r1-7")
     store.apply("r1-7", StatusRequested(at=200.0))
     assert store.load("r1-7") == before
-    funcs = [func for func, _ in _jobs(redis_client, EVENTS_QUEUE)]
-    assert funcs.count("workers.effects.update_status_comment") == 2
+    effects = _effects(redis_client, EVENTS_QUEUE)
+    assert sum(isinstance(e, UpdateStatusComment) for e in effects) == 2
 
 
 def test_siblings_finishing_at_once_dispatch_their_dependent_once(
@@ -131,12 +134,14 @@ def test_siblings_finishing_at_once_dispatch_their_dependent_once(
     for round_ in range(10):
         redis_client.flushall()
         run_id = f"r1-{round_}"
-        store = RunStore(redis_client)
+        store = RunStore(redis_client, plan_job)
         store.create(_new(run_id), CONFIG, at=101.0)
         _prepared(store, run_id, "phase_1", 102.0)
+        _started(store, run_id, "phase_1", 102.5)
         _built(store, run_id, "phase_1", 103.0)
-        _prepared(store, run_id, "phase_2", 104.0)
-        _prepared(store, run_id, "phase_3", 104.0)
+        for sibling in ("phase_2", "phase_3"):
+            _prepared(store, run_id, sibling, 104.0)
+            _started(store, run_id, sibling, 104.5)
 
         barrier = threading.Barrier(2)
 
@@ -144,7 +149,7 @@ def test_siblings_finishing_at_once_dispatch_their_dependent_once(
             phase_id: str, run_id: str = run_id, barrier: threading.Barrier = barrier
         ) -> None:
             # Each thread has its own connection, as two workers on two machines would.
-            own = RunStore(redis.Redis.from_url(redis_url))
+            own = RunStore(redis.Redis.from_url(redis_url), plan_job)
             barrier.wait()
             _built(own, run_id, phase_id, 105.0)
 
@@ -156,15 +161,45 @@ def test_siblings_finishing_at_once_dispatch_their_dependent_once(
 
         state = store.load(run_id)
         assert state is not None
-        assert state.phase("phase_4").status is PhaseStatus.PREPARING
-        prepares = [
-            effect_from_dict(args)
-            for func, args in _jobs(redis_client, EVENTS_QUEUE)
-            if func == "workers.effects.prepare_phase"
+        # The join starts from a merge of both heads: one merge, dispatched once.
+        assert state.phase("phase_4").status is PhaseStatus.MERGING
+        effects = _effects(redis_client, EVENTS_QUEUE)
+        prepares = [e.phase_id for e in effects if isinstance(e, PreparePhase)]
+        assert sorted(prepares) == ["phase_1", "phase_2", "phase_3"]
+        merges = [e for e in effects if isinstance(e, MergeHeads)]
+        assert [(m.phase_id, [h.phase_id for h in m.heads]) for m in merges] == [
+            ("phase_4", ["phase_2", "phase_3"])
         ]
-        assert sorted(e.phase_id for e in prepares if isinstance(e, PreparePhase)) == [
-            "phase_1",
-            "phase_2",
-            "phase_3",
-            "phase_4",
-        ]
+
+
+def test_the_event_log_records_each_change_with_its_phase_moves(redis_client: redis.Redis) -> None:
+    store = RunStore(redis_client, plan_job)
+    store.create(_new(), CONFIG, at=101.0)
+    _prepared(store, "r1-7", "phase_1", 102.0)
+    _prepared(store, "r1-7", "phase_1", 102.5)  # repeated: changes nothing, logs nothing
+    _started(store, "r1-7", "phase_1", 103.0)
+    store.apply("r1-7", StatusRequested(at=104.0))  # changes nothing either
+
+    log = store.history("r1-7")
+    assert [(e.event, e.at) for e in log] == [
+        ("RunStarted", 101.0),
+        ("PhasePrepared", 102.0),
+        ("BuilderStarted", 103.0),
+    ]
+    assert [(m.phase_id, m.source, m.target, m.attempt) for m in log[0].moves] == [
+        ("phase_1", PhaseStatus.PENDING, PhaseStatus.PREPARING, 1)
+    ]
+    assert [(m.source, m.target) for m in log[2].moves] == [
+        (PhaseStatus.QUEUED, PhaseStatus.BUILDING)
+    ]
+    assert [e.version for e in log] == [1, 2, 3]
+
+
+def test_a_phase_pr_leads_back_to_its_run_and_phase(redis_client: redis.Redis) -> None:
+    store = RunStore(redis_client, plan_job)
+    store.create(_new(), CONFIG, at=101.0)
+    assert store.pull("octo/board", 1) is None
+    _prepared(store, "r1-7", "phase_1", 102.0)
+    assert store.pull("octo/board", 1) == ("r1-7", "phase_1")
+    assert store.pull("octo/board", 2) is None
+    assert store.pull("octo/other", 1) is None

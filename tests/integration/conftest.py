@@ -29,6 +29,7 @@ from bot.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
 from bot.settings import Settings
 from bot.web import create_app
 from fakehub.testing import RunningFakeHub
+from workers.registry import plan_job
 
 REPO = "octo/board"
 DIAMOND = SAMPLE_PLAN.read_text()
@@ -51,7 +52,7 @@ class Porch:
         self.hub = hub
         self.redis = connection
         self.server = server
-        self.store = RunStore(connection)
+        self.store = RunStore(connection, plan_job)
 
     def settle(self, rounds: int = 50) -> None:
         for _ in range(rounds):
