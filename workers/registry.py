@@ -145,4 +145,5 @@ def plan_job(state: RunState, config: RepoConfig, effect: Effect) -> JobSpec:
         on_failure=REPORT_LOST_JOB if kind.failed else None,
         retry_intervals=kind.retry_intervals,
         due_at=kind.due_at(effect) if kind.due_at else None,
+        description=f"{kind.perform.__name__} {job_id(state.run_id, effect)}",
     )

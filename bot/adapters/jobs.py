@@ -39,6 +39,8 @@ class JobSpec:
     retry_intervals: tuple[int, ...] = ()
     # Epoch seconds: run the job no earlier than this, through RQ's scheduler.
     due_at: float | None = None
+    # What RQ's logs call the job: every effect job runs the same skeleton function.
+    description: str = ""
 
 
 JobPlanner = Callable[[RunState, RepoConfig, Effect], JobSpec]
@@ -53,6 +55,7 @@ def enqueue(connection: redis.Redis, pipe: Pipeline, spec: JobSpec) -> None:
         "timeout": spec.timeout,
         "result_ttl": RESULT_TTL,
         "failure_ttl": FAILURE_TTL,
+        "description": spec.description or None,
         "on_failure": Callback(spec.on_failure) if spec.on_failure else None,
         "retry": (
             Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
