@@ -12,26 +12,43 @@ from dataclasses import dataclass, field
 from bot.core.effects import (
     CancelBuilder,
     Effect,
+    MergeHeads,
     PreparePhase,
     RunBuilder,
+    StartTimer,
     UpdateCheckRun,
     UpdateStatusComment,
 )
 from bot.core.events import (
+    BuilderStarted,
     Event,
+    HeadsMerged,
+    MergeFailed,
     PhaseBuildFailed,
     PhaseBuilt,
     PhasePrepared,
     PhasePrepareFailed,
     StatusRequested,
+    TimerFired,
 )
+from bot.core.history import log_entry
 from bot.core.reducer import reduce
 from bot.core.state import PhaseStatus, RunSettings, RunState, RunStatus, new_run
+from bot.core.transitions import allowed
 from bot.plan.model import Phase, Plan
 
 T0 = 1_764_320_000.0  # 2025-11-28 08:53:20 UTC
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+
+P = PhaseStatus
+# Statuses a phase reaches only once its draft PR and check run exist.
+_PREPARED = (P.QUEUED, P.BUILDING, P.DONE, P.FAILED)
+# Statuses a phase reaches only once a builder has started work on it.
+_STARTED = (P.BUILDING, P.DONE, P.FAILED)
+_UNDISPATCHED = (P.PENDING, P.BLOCKED)
+# Statuses a phase reaches only once every dependency is done.
+_AFTER_DEPENDENCIES = (P.MERGING, P.PREPARING, P.QUEUED, P.BUILDING, P.DONE)
 
 
 def plan_of(deps: Mapping[str, Sequence[str]]) -> Plan:
@@ -77,15 +94,17 @@ def setup(
 ) -> RunState:
     """A state as if the run had reached `phases` (status, attempt) by events.
 
-    Building, done and failed phases get a branch, a PR and a check run, as PhasePrepared
-    would have given them; cancelled ones are taken as cancelled before their PR existed.
+    A dispatched phase left pending at T0 + 5. Queued, building, done and failed phases have
+    a branch, a PR and a check run, as PhasePrepared would have given them; building, done
+    and failed ones, and queued retries, had a builder start at T0 + 10. Cancelled ones are
+    taken as cancelled before their PR existed.
     """
     state = run_of(deps, **settings)
     for pid, (status, attempt) in (phases or {}).items():
-        phase = dataclasses.replace(
-            state.phases[pid], status=status, attempt=attempt, started_at=T0 + 10
-        )
-        if status in (PhaseStatus.BUILDING, PhaseStatus.DONE, PhaseStatus.FAILED):
+        phase = dataclasses.replace(state.phases[pid], status=status, attempt=attempt)
+        if status not in _UNDISPATCHED and attempt >= 1:
+            phase = dataclasses.replace(phase, dispatched_at=T0 + 5)
+        if status in _PREPARED:
             phase = dataclasses.replace(
                 phase,
                 branch=state.branch_for(pid),
@@ -94,17 +113,41 @@ def setup(
                 check_run_id=check_run_id(pid),
                 head_sha=f"{pid}-head",
             )
-        if status is PhaseStatus.PENDING or status is PhaseStatus.BLOCKED:
-            phase = dataclasses.replace(phase, started_at=None)
+        if status in _STARTED or (status is P.QUEUED and attempt > 1):
+            phase = dataclasses.replace(phase, started_at=T0 + 10)
         state = state.with_phase(phase)
     return dataclasses.replace(state, status=run, version=version)
 
 
-def prepared(state: RunState, pid: str, attempt: int = 1, at: float = T0 + 60) -> PhasePrepared:
+def merged(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 30, *, iteration: int = 1
+) -> HeadsMerged:
+    return HeadsMerged(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        branch=state.merge_branch_for(pid),
+        sha=f"{pid}-merge",
+    )
+
+
+def merge_failed(
+    pid: str, attempt: int = 1, at: float = T0 + 30, *, iteration: int = 1
+) -> MergeFailed:
+    return MergeFailed(
+        at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="app/db.py conflicts"
+    )
+
+
+def prepared(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 60, *, iteration: int = 1
+) -> PhasePrepared:
     return PhasePrepared(
         at=at,
         phase_id=pid,
         attempt=attempt,
+        iteration=iteration,
         branch=state.branch_for(pid),
         base_branch="main",
         pr_number=100 + len(pid),
@@ -113,27 +156,88 @@ def prepared(state: RunState, pid: str, attempt: int = 1, at: float = T0 + 60) -
     )
 
 
-def prepare_failed(pid: str, attempt: int = 1, at: float = T0 + 60) -> PhasePrepareFailed:
-    return PhasePrepareFailed(at=at, phase_id=pid, attempt=attempt, error="merge conflict")
-
-
-def built(pid: str, attempt: int = 1, at: float = T0 + 300) -> PhaseBuilt:
-    return PhaseBuilt(
-        at=at, phase_id=pid, attempt=attempt, head_sha=f"{pid}-{attempt}", log_tail="ok"
+def prepare_failed(
+    pid: str, attempt: int = 1, at: float = T0 + 60, *, iteration: int = 1
+) -> PhasePrepareFailed:
+    return PhasePrepareFailed(
+        at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="no permission"
     )
 
 
-def build_failed(pid: str, attempt: int = 1, at: float = T0 + 300) -> PhaseBuildFailed:
-    return PhaseBuildFailed(at=at, phase_id=pid, attempt=attempt, error="exit 1", log_tail="boom")
+def started(
+    pid: str, attempt: int = 1, at: float = T0 + 90, *, iteration: int = 1
+) -> BuilderStarted:
+    return BuilderStarted(at=at, phase_id=pid, attempt=attempt, iteration=iteration)
+
+
+def built(pid: str, attempt: int = 1, at: float = T0 + 300, *, iteration: int = 1) -> PhaseBuilt:
+    return PhaseBuilt(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        head_sha=f"{pid}-{attempt}",
+        log_tail="ok",
+    )
+
+
+def build_failed(
+    pid: str, attempt: int = 1, at: float = T0 + 300, *, iteration: int = 1
+) -> PhaseBuildFailed:
+    return PhaseBuildFailed(
+        at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="exit 1", log_tail="boom"
+    )
+
+
+def deadline(pid: str, attempt: int = 1, *, iteration: int = 1) -> str:
+    """The name of the deadline timer a builder start sets (bot.core.reducer.building)."""
+    return f"deadline:{iteration}:{attempt}:{pid}"
+
+
+def timer_fired(
+    pid: str, attempt: int = 1, *, late: float = 1.0, iteration: int = 1, due: float = T0 + 5000
+) -> TimerFired:
+    """A deadline timer due at `due`, delivered `late` seconds after it (negative: early)."""
+    return TimerFired(at=due + late, name=deadline(pid, attempt, iteration=iteration), due_at=due)
+
+
+def heads_of(deps: Mapping[str, Sequence[str]], pid: str) -> list[str]:
+    """The dependencies whose heads a phase starts from, when none is skipped: a dependency
+    another one already builds on is covered by that one's head."""
+
+    def ancestors(p: str) -> set[str]:
+        found = set(deps[p])
+        for d in deps[p]:
+            found |= ancestors(d)
+        return found
+
+    direct = list(dict.fromkeys(deps[pid]))
+    covered = {a for d in direct for a in ancestors(d)}
+    return [d for d in direct if d not in covered]
+
+
+@dataclass(frozen=True)
+class Running:
+    """A builder that started work and has yet to say how its build went."""
+
+    effect: RunBuilder
+
+
+Work = MergeHeads | PreparePhase | RunBuilder | Running
 
 
 @dataclass
 class Driver:
-    """Stands in for the adapters: performs effects, reports events, checks invariants."""
+    """Stands in for the adapters: performs effects, reports events, checks invariants.
+
+    A builder job reports BuilderStarted when it takes its job and only then builds; a job
+    that fails to start is lost, and reports PhaseBuildFailed while its phase is queued.
+    """
 
     state: RunState
     deps: dict[str, list[str]]
-    outstanding: list[PreparePhase | RunBuilder] = field(default_factory=list)
+    outstanding: list[Work] = field(default_factory=list)
+    timers: list[StartTimer] = field(default_factory=list)
     delivered: list[Event] = field(default_factory=list)
     dispatched: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     cancelled_builders: set[tuple[str, int]] = field(default_factory=set)
@@ -150,33 +254,98 @@ class Driver:
         self.state = after
         self.delivered.append(event)
         for effect in effects:
-            if isinstance(effect, PreparePhase | RunBuilder):
-                kind = "prepare" if isinstance(effect, PreparePhase) else "build"
-                self.dispatched[(kind, effect.phase_id, effect.attempt)] += 1
-                self.outstanding.append(effect)
-            elif isinstance(effect, CancelBuilder):
-                self.cancelled_builders.add((effect.phase_id, effect.attempt))
+            self._note(effect)
         return effects
 
-    def perform(self, effect: PreparePhase | RunBuilder, succeed: bool) -> Event:
+    def _note(self, effect: Effect) -> None:
+        kinds = {MergeHeads: "merge", PreparePhase: "prepare", RunBuilder: "build"}
+        if isinstance(effect, MergeHeads | PreparePhase | RunBuilder):
+            self.dispatched[(kinds[type(effect)], effect.phase_id, effect.attempt)] += 1
+            self.outstanding.append(effect)
+        elif isinstance(effect, CancelBuilder):
+            self.cancelled_builders.add((effect.phase_id, effect.attempt))
+        elif isinstance(effect, StartTimer):
+            self.timers.append(effect)
+
+    def perform(self, work: Work, succeed: bool) -> list[Effect]:
+        """Do `work` as its adapter would and deliver what it reports."""
+        if isinstance(work, RunBuilder):
+            return self._start_builder(work, succeed)
+        return self.deliver(self.report(work, succeed))
+
+    def report(self, work: MergeHeads | PreparePhase | Running, succeed: bool) -> Event:
         at = self.tick()
-        pid, attempt = effect.phase_id, effect.attempt
-        if isinstance(effect, PreparePhase):
+        if isinstance(work, Running):
+            b = work.effect
             if succeed:
-                return PhasePrepared(
+                return PhaseBuilt(
+                    at=at,
+                    phase_id=b.phase_id,
+                    attempt=b.attempt,
+                    iteration=b.iteration,
+                    head_sha=f"{b.phase_id}-{b.attempt}",
+                )
+            return PhaseBuildFailed(
+                at=at, phase_id=b.phase_id, attempt=b.attempt, iteration=b.iteration, error="exit 1"
+            )
+        pid, attempt, iteration = work.phase_id, work.attempt, work.iteration
+        if isinstance(work, MergeHeads):
+            if succeed:
+                return HeadsMerged(
                     at=at,
                     phase_id=pid,
                     attempt=attempt,
-                    branch=effect.branch,
-                    base_branch=effect.base_branch,
-                    pr_number=len(self.delivered) + 1,
-                    check_run_id=len(self.delivered) + 1000,
-                    base_sha=f"{pid}-start",
+                    iteration=iteration,
+                    branch=work.branch,
+                    sha=f"{pid}-m",
                 )
-            return PhasePrepareFailed(at=at, phase_id=pid, attempt=attempt, error="conflict")
+            return MergeFailed(
+                at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="conflict"
+            )
         if succeed:
-            return PhaseBuilt(at=at, phase_id=pid, attempt=attempt, head_sha=f"{pid}-{attempt}")
-        return PhaseBuildFailed(at=at, phase_id=pid, attempt=attempt, error="exit 1")
+            return PhasePrepared(
+                at=at,
+                phase_id=pid,
+                attempt=attempt,
+                iteration=iteration,
+                branch=work.branch,
+                base_branch=work.base_branch,
+                pr_number=len(self.delivered) + 1,
+                check_run_id=len(self.delivered) + 1000,
+                base_sha=f"{pid}-start",
+            )
+        return PhasePrepareFailed(
+            at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="no permission"
+        )
+
+    def _start_builder(self, effect: RunBuilder, starts: bool) -> list[Effect]:
+        pid, attempt, iteration = effect.phase_id, effect.attempt, effect.iteration
+        if not starts:  # the job was lost before a builder worker took it
+            return self.deliver(
+                PhaseBuildFailed(
+                    at=self.tick(),
+                    phase_id=pid,
+                    attempt=attempt,
+                    iteration=iteration,
+                    error="job lost",
+                )
+            )
+        effects = self.deliver(
+            BuilderStarted(at=self.tick(), phase_id=pid, attempt=attempt, iteration=iteration)
+        )
+        # As workers/builders.py does: build only if the run still wants this attempt.
+        if self.state.awaiting(pid, attempt, P.BUILDING, iteration=iteration):
+            self.outstanding.append(Running(effect))
+        return effects
+
+    def fire(self, timer: StartTimer, early: bool) -> list[Effect]:
+        """Deliver a timer: late means at or after its due time, as a scheduler would."""
+        if early:
+            at = min(self.tick(), timer.due_at - 1)
+        else:
+            self.clock = max(self.clock, timer.due_at)
+            at = self.tick()
+        return self.deliver(TimerFired(at=at, name=timer.name, due_at=timer.due_at))
 
     def check_step(
         self, before: RunState, after: RunState, event: Event, effects: list[Effect]
@@ -200,23 +369,99 @@ class Driver:
             for pid, p in after.phases.items()
             if p != before.phases[pid] and p.check_run_id is not None
         }
-        for effect in effects:
-            if isinstance(effect, PreparePhase):
-                # No phase starts before every dependency is done.
-                assert all(
-                    after.phases[d].status is PhaseStatus.DONE for d in self.deps[effect.phase_id]
-                )
-                assert after.phases[effect.phase_id].status is PhaseStatus.PREPARING
+        self.check_moves(before, after, event)
+        self.check_starts(before, after, event, effects)
+        self.check_builders(before, after, event, effects)
         self.check_state(after)
+
+    def check_moves(self, before: RunState, after: RunState, event: Event) -> None:
+        """Every status change is a move the transition table holds, and the log lists it."""
+        moved: set[tuple[str, PhaseStatus, PhaseStatus, int]] = set()
+        for pid, phase in after.phases.items():
+            old = before.phases[pid]
+            assert allowed(old.status, phase.status), f"{pid}: {old.status} -> {phase.status}"
+            if (old.status, old.attempt, old.iteration) != (
+                phase.status,
+                phase.attempt,
+                phase.iteration,
+            ):
+                moved.add((pid, old.status, phase.status, phase.attempt))
+            # "Took" counts from the first start of work: once set, it never changes.
+            if old.started_at is not None:
+                assert phase.started_at == old.started_at
+            if old.status is P.PENDING and phase.status is not P.PENDING and phase.attempt:
+                assert phase.dispatched_at == event.at
+        entry = log_entry(before, after, event)
+        assert entry.version == after.version
+        assert {(m.phase_id, m.source, m.target, m.attempt) for m in entry.moves} == moved
+
+    def check_starts(
+        self, before: RunState, after: RunState, event: Event, effects: list[Effect]
+    ) -> None:
+        """A phase starts once every dependency is done: merged first when it has several
+        heads, prepared at its one head (or at the merge) otherwise."""
+        for effect in effects:
+            if isinstance(effect, MergeHeads):
+                pid = effect.phase_id
+                assert all(after.phases[d].status is P.DONE for d in self.deps[pid])
+                assert after.phases[pid].status is P.MERGING
+                assert [h.phase_id for h in effect.heads] == heads_of(self.deps, pid)
+                assert [h.sha for h in effect.heads] == [
+                    after.phases[h].head_sha for h in heads_of(self.deps, pid)
+                ]
+                assert effect.branch == after.merge_branch_for(pid)
+            elif isinstance(effect, PreparePhase):
+                pid = effect.phase_id
+                assert all(after.phases[d].status is P.DONE for d in self.deps[pid])
+                assert after.phases[pid].status is P.PREPARING
+                assert effect.base_branch == effect.start.ref
+                if before.phases[pid].status is P.MERGING:
+                    assert isinstance(event, HeadsMerged)
+                    assert (effect.start.ref, effect.start.sha) == (event.branch, event.sha)
+                else:
+                    heads = heads_of(self.deps, pid)
+                    assert len(heads) <= 1
+                    assert effect.start.phase_id == (heads[0] if heads else None)
+                    start_sha = after.phases[heads[0]].head_sha if heads else after.base_sha
+                    assert effect.start.sha == start_sha
+
+    def check_builders(
+        self, before: RunState, after: RunState, event: Event, effects: list[Effect]
+    ) -> None:
+        """Builders run for queued phases, time out counting from their start, and are
+        stopped when their phase is cancelled while queued or building."""
+        for effect in effects:
+            if isinstance(effect, RunBuilder):
+                phase = after.phases[effect.phase_id]
+                assert (phase.status, phase.attempt) == (P.QUEUED, effect.attempt)
+            elif isinstance(effect, StartTimer):
+                assert isinstance(event, BuilderStarted)
+                assert after.phases[event.phase_id].status is P.BUILDING
+                assert effect.due_at > event.at + after.settings.builder_deadline_seconds
+        cancels = {(e.phase_id, e.attempt) for e in effects if isinstance(e, CancelBuilder)}
+        stopped = {
+            (pid, p.attempt)
+            for pid, p in after.phases.items()
+            if p.status is P.CANCELLED and before.phases[pid].status in (P.QUEUED, P.BUILDING)
+        }
+        assert cancels == stopped
+        for pid, phase in after.phases.items():
+            if phase.status is P.CANCELLED and before.phases[pid].status is not P.CANCELLED:
+                assert phase.error.startswith("cancelled")
+                # A phase whose builder never started did not run: no finishing time.
+                assert (phase.finished_at is None) == (phase.started_at is None)
 
     def check_state(self, state: RunState) -> None:
         active = [p for p in state.phases.values() if p.status.active]
         assert len(active) <= state.settings.max_parallel
         for pid, phase in state.phases.items():
-            if phase.status in (PhaseStatus.PREPARING, PhaseStatus.BUILDING, PhaseStatus.DONE):
-                assert all(state.phases[d].status is PhaseStatus.DONE for d in self.deps[pid])
+            if phase.status in _AFTER_DEPENDENCIES:
+                assert all(state.phases[d].status is P.DONE for d in self.deps[pid])
+            if phase.status in (P.BUILDING, P.DONE):
+                assert phase.started_at is not None
+            assert (phase.dispatched_at is not None) == (phase.attempt >= 1)
             assert phase.attempt <= 1 + state.settings.retries
-        all_done = all(p.status is PhaseStatus.DONE for p in state.phases.values())
+        all_done = all(p.status is P.DONE for p in state.phases.values())
         assert (state.status is RunStatus.DONE) == all_done
         if state.status.finished:
             assert not active

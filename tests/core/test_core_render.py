@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.render import (
     GITHUB_TEXT_LIMIT,
+    STATUS_LABELS,
     STATUS_STYLES,
     check_run_output,
     clock,
@@ -115,19 +116,21 @@ def test_labels_and_ids_are_made_safe_for_mermaid_and_tables() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "check_status", "conclusion"),
+    ("status", "check_status", "conclusion", "started"),
     [
-        (P.PREPARING, "queued", None),
-        (P.BUILDING, "in_progress", None),
-        (P.DONE, "completed", "success"),
-        (P.FAILED, "completed", "failure"),
-        (P.CANCELLED, "completed", "cancelled"),
-        (P.SKIPPED, "completed", "skipped"),
-        (P.BLOCKED, "completed", "neutral"),
+        (P.MERGING, "queued", None, False),
+        (P.PREPARING, "queued", None, False),
+        (P.QUEUED, "queued", None, False),
+        (P.BUILDING, "in_progress", None, True),
+        (P.DONE, "completed", "success", True),
+        (P.FAILED, "completed", "failure", True),
+        (P.CANCELLED, "completed", "cancelled", False),
+        (P.SKIPPED, "completed", "skipped", False),
+        (P.BLOCKED, "completed", "neutral", False),
     ],
 )
 def test_check_run_status_and_conclusion(
-    status: PhaseStatus, check_status: str, conclusion: str | None
+    status: PhaseStatus, check_status: str, conclusion: str | None, started: bool
 ) -> None:
     state = setup(DIAMOND, {"a": (status, 1)})
     state = state.with_phase(dataclasses.replace(state.phases["a"], finished_at=T0 + 70))
@@ -137,8 +140,33 @@ def test_check_run_status_and_conclusion(
     assert ("completed_at" in fields) == (conclusion is not None)
     assert fields["name"] == "porch · Phase a: Title of a"
     assert fields["external_id"] == "run1:a"
-    if status is not P.BLOCKED:  # a blocked phase never started
+    # A check run starts when its builder does: queued, merging or preparing is not started.
+    if started:
         assert fields["started_at"] == "2025-11-28T08:53:30Z"
+    else:
+        assert "started_at" not in fields
+
+
+def test_every_status_has_a_label_and_a_colour() -> None:
+    assert set(STATUS_LABELS) == set(PhaseStatus) == set(STATUS_STYLES)
+    assert len(set(STATUS_LABELS.values())) == len(PhaseStatus)
+
+
+def test_queued_and_merging_phases_show_as_such_without_a_start() -> None:
+    state = setup(
+        {"a": [], "b": [], "c": ["a", "b"], "x": []},
+        {"a": (P.DONE, 1), "b": (P.DONE, 1), "c": (P.MERGING, 1), "x": (P.QUEUED, 2)},
+        retries=1,
+    )
+    x = dataclasses.replace(state.phases["x"], started_at=None)
+    body = status_comment(state.with_phase(x))
+    assert "| Phase c: Title of c | 🔀 merging | — | — | — |" in body
+    # A retry waiting for a builder says which attempt it waits for.
+    assert "| Phase x: Title of x | 🕒 queued (attempt 2) | #101 | — | — |" in body
+    assert "**2 of 4 phases done** · 1 merging · 1 queued" in body
+    graph = state_mermaid(state)
+    assert "class p_c merging" in graph
+    assert "class p_x queued" in graph
 
 
 def test_check_run_output_shows_the_attempt_error_and_log_tail() -> None:
