@@ -444,6 +444,16 @@ class Driver:
             for pid, p in after.phases.items()
             if p.status is P.CANCELLED and before.phases[pid].status in (P.QUEUED, P.BUILDING)
         }
+        # A deadline that fails an attempt also stops that attempt's builder, in case it was
+        # only slow.
+        for pid, phase in before.phases.items():
+            moved = after.phases[pid]
+            if (
+                isinstance(event, TimerFired)
+                and phase.status is P.BUILDING
+                and (moved.status, moved.attempt) != (phase.status, phase.attempt)
+            ):
+                stopped.add((pid, phase.attempt))
         assert cancels == stopped
         for pid, phase in after.phases.items():
             if phase.status is P.CANCELLED and before.phases[pid].status is not P.CANCELLED:

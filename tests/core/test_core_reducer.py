@@ -77,7 +77,6 @@ class Case:
     run: RunStatus = RunStatus.RUNNING
     expect_run: RunStatus | None = None  # None: unchanged
     settings: Mapping[str, object] = field(default_factory=dict)
-    bug: str = ""  # a known fault of bot/core this case shows; the case fails until it is fixed
 
 
 CASES = [
@@ -218,10 +217,6 @@ CASES = [
         {},
         [],
         run=RunStatus.CANCELLED,
-        bug=(
-            "bot/core/reducer/building.py _phase_prepared lost the `attempt < 1` guard: it "
-            "records a PR on a phase that was never dispatched and emits check and status updates"
-        ),
     ),
     Case(
         "prepare failed fails the phase and blocks its dependents",
@@ -482,7 +477,8 @@ CASES = [
         {"a": (BUILDING, 1)},
         lambda s: timer_fired("a", late=60),
         {"a": (QUEUED, 2)},
-        ["build-a-i1-a2", "check-a-v6", "status-v6"],
+        # The slow builder of attempt 1 is stopped: it must not run beside attempt 2.
+        ["cancel-a-i1-a1", "build-a-i1-a2", "check-a-v6", "status-v6"],
         settings={"retries": 1},
     ),
     Case(
@@ -491,7 +487,7 @@ CASES = [
         {"a": (BUILDING, 2)},
         lambda s: timer_fired("a", attempt=2, late=60),
         {"a": (FAILED, 2), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["cancel-a-i1-a2", "check-a-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"retries": 1},
     ),
@@ -501,7 +497,7 @@ CASES = [
         {"a": (BUILDING, 1)},
         lambda s: timer_fired("a", late=0),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["cancel-a-i1-a1", "check-a-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -554,10 +550,6 @@ CASES = [
         lambda s: TimerFired(at=T0 + 9000, name="deadline:soon", due_at=T0),
         {},
         [],
-        bug=(
-            "bot/core/reducer/building.py _timer_fired raises ValueError on a `deadline:` "
-            "name that is not `deadline:<iteration>:<attempt>:<phase>`, so reduce is not total"
-        ),
     ),
     Case(
         "cancel stops every unfinished phase",
@@ -600,14 +592,7 @@ CASES = [
 
 
 def _params(cases: Sequence[Case]) -> list[object]:
-    # A case showing a known fault fails until the fault is fixed; strict, so that the fix
-    # also has to drop the mark.
-    return [
-        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.bug, strict=True)])
-        if c.bug
-        else pytest.param(c, id=c.id)
-        for c in cases
-    ]
+    return [pytest.param(c, id=c.id) for c in cases]
 
 
 @pytest.mark.parametrize("case", _params(CASES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.effects import RunBuilder, StartPoint, StartTimer
+from bot.core.effects import CancelBuilder, RunBuilder, StartPoint, StartTimer
 from bot.core.events import (
     BuilderStarted,
     HeadsMerged,
@@ -51,7 +51,12 @@ def _merge_failed(state: RunState, event: MergeFailed) -> Step:
 
 def _phase_prepared(state: RunState, event: PhasePrepared) -> Step:
     phase = state.phases.get(event.phase_id)
-    if phase is None or phase.attempt != event.attempt or phase.iteration != event.iteration:
+    if (
+        phase is None
+        or phase.attempt < 1  # never dispatched: nothing was asked to prepare it
+        or phase.attempt != event.attempt
+        or phase.iteration != event.iteration
+    ):
         return state, []
     recorded = replace(
         phase,
@@ -146,15 +151,23 @@ def deadline_name(phase: PhaseState) -> str:
 
 
 def _timer_fired(state: RunState, event: TimerFired) -> Step:
+    if event.at < event.due_at:
+        return state, []  # early (a clock behind the scheduler's): nothing is due yet
     kind, _, rest = event.name.partition(":")
-    if kind != _DEADLINE or event.at < event.due_at:
-        return state, []  # early (a clock behind the scheduler's) or not ours: nothing is due
-    iteration, attempt, phase_id = rest.split(":", 2)
-    phase = state.awaiting(phase_id, int(attempt), PhaseStatus.BUILDING, iteration=int(iteration))
+    parts = rest.split(":", 2)
+    # A name this version does not read (written by another version, or not ours) is ignored:
+    # the reducer is total, and a timer must never make a run's events fail.
+    if kind != _DEADLINE or len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return state, []
+    iteration, attempt, phase_id = int(parts[0]), int(parts[1]), parts[2]
+    phase = state.awaiting(phase_id, attempt, PhaseStatus.BUILDING, iteration=iteration)
     if phase is None:
         return state, []
     error = "Its builder did not report within its deadline; the job was lost."
-    return _attempt_failed(state, phase, error, phase.log_tail, event.at)
+    # A builder that is only slow, not lost, must not go on beside the next attempt.
+    stop = CancelBuilder(phase_id=phase_id, attempt=attempt, iteration=iteration)
+    state, effects = _attempt_failed(state, phase, error, phase.log_tail, event.at)
+    return state, [stop, *effects]
 
 
 HANDLERS: dict[type, Handler] = {
