@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# The product and, beside it, the local GitHub it is tested against (a distribution of its own).
+$(STAMP): pyproject.toml packages/fakehub/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e packages/fakehub -e '.[dev]'
 	touch $(STAMP)
 
 # The plan analysis of the sample plan, then a whole run of it offline: embedded Redis, the
