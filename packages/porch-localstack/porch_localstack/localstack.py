@@ -23,6 +23,7 @@ import requests
 
 from bot.adapters.redis_server import ensure_embedded_server, stop_embedded_server
 from fakehub.client import FakeHubControl
+from fakehub.envfile import bot_environment
 from fakehub.hub import CREDENTIALS_FILE
 
 START_TIMEOUT = 30.0
@@ -150,16 +151,11 @@ class LocalStack:
         self.credentials = json.loads(creds_path.read_text())
         self.env = {
             **os.environ,
-            "GITHUB_API_URL": self.credentials["api_url"],
-            "GITHUB_APP_ID": str(self.credentials["app_id"]),
-            "GITHUB_PRIVATE_KEY_PATH": self.credentials["private_key_path"],
-            "GITHUB_WEBHOOK_SECRET": self.credentials["webhook_secret"],
+            # What `fakehub serve --env-file` writes for people running the stack by hand.
+            **bot_environment(self.credentials),
             "REDIS_URL": self.redis_url,
             "PORT": str(self.web_port),
             "PORCH_STATE_DIR": str(self.root / "porch"),
-            # A local stand-in needs none of the pacing github.com asks for.
-            "PORCH_GITHUB_REQUEST_INTERVAL": "0",
-            "PORCH_GITHUB_WRITE_INTERVAL": "0",
         }
         self._spawn("web", [sys.executable, "-m", "bot", "serve"], self.env)
         _wait_until(
