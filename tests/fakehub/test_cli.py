@@ -82,6 +82,7 @@ def test_serve_writes_credentials_and_answers(served: tuple[int, Path]) -> None:
     key = Path(creds["private_key_path"]).read_text()
     assert key.startswith("-----BEGIN RSA PRIVATE KEY-----")
     assert os.stat(creds["private_key_path"]).st_mode & 0o077 == 0
+    assert os.stat(state / "fakehub-app.json").st_mode & 0o077 == 0
     assert creds["api_url"] == f"http://127.0.0.1:{port}/api/v3"
 
     control = FakeHubControl(f"http://127.0.0.1:{port}")
