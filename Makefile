@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# The product and, beside it, two distributions of their own that are not part of it: the local
+# GitHub it is tested against, and the local stack that the demo, e2e tests and benchmarks run.
+$(STAMP): pyproject.toml packages/fakehub/pyproject.toml packages/porch-localstack/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e packages/fakehub -e packages/porch-localstack -e '.[dev]'
 	touch $(STAMP)
 
 # The plan analysis of the sample plan, then a whole run of it offline: embedded Redis, the

@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.demo import SAMPLE_PLAN, RunResult, run_plan
-from bot.localstack import LocalStack
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from porch_localstack.demo import SAMPLE_PLAN, RunResult, run_plan
+from porch_localstack.localstack import LocalStack
 
 
 def main() -> int:

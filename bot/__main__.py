@@ -4,4 +4,6 @@ import sys
 
 from bot.cli.main import main
 
-sys.exit(main())
+# Guarded so that importing the module (as the wheel's import check does) runs nothing.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,8 +26,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.handlers",
             "workers",
             "bot.__main__",
-            "bot.demo",
-            "bot.localstack",
         ),
     ),
     ("adapters", ("bot.adapters", "bot.settings")),

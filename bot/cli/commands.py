@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -36,10 +35,11 @@ def add_commands(commands: Any) -> None:
         "demo",
         help="run a whole plan offline: local GitHub, Redis, web and workers",
         description="Start everything on this machine, run the plan with a scripted builder "
-        "and narrate the run.",
+        "and narrate the run. Needs the local stack (porch-localstack and fakehub), which is "
+        "not part of porch-parallel.",
     )
     demo.add_argument(
-        "plan", nargs="?", type=Path, default=None, help="plan file (default: examples/diamond.md)"
+        "plan", nargs="?", type=Path, default=None, help="plan file (default: a sample diamond)"
     )
     demo.add_argument(
         "--builder-seconds", type=float, default=2.0, help="how long each scripted builder works"
@@ -77,10 +77,27 @@ def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binary
     return 0 if work(settings, burst=args.burst, name=args.name) else 1
 
 
-def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
-    from bot.demo import main
+# The demo runs on two distributions that come with the source but are not part of the
+# product; an install without them says so instead of failing on an import.
+LOCAL_STACK_MODULES = ("porch_localstack", "fakehub")
+LOCAL_STACK_MISSING = """\
+porch-parallel demo: needs porch-localstack and fakehub, which are not installed ({error}).
+They are not part of porch-parallel: they come with its source. From a checkout, run
+  make demo
+or install them beside porch-parallel:
+  pip install ./packages/fakehub ./packages/porch-localstack
+"""
 
+
+def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    try:
+        from porch_localstack.demo import main
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in LOCAL_STACK_MODULES:
+            raise
+        print(LOCAL_STACK_MISSING.format(error=error), end="", file=err)
+        return 2
     if args.plan is not None and not args.plan.is_file():
-        print(f"porch-parallel demo: no such plan file: {args.plan}", file=sys.stderr)
+        print(f"porch-parallel demo: no such plan file: {args.plan}", file=err)
         return 2
     return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers)

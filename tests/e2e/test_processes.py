@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core.state import PhaseStatus, RunStatus
-from bot.demo import REPO, SAMPLE_PLAN, RunResult, run_plan
-from bot.localstack import LocalStack
+from porch_localstack.demo import REPO, SAMPLE_PLAN, RunResult, run_plan
+from porch_localstack.localstack import LocalStack
 
 pytestmark = pytest.mark.e2e
 BUILDER_SECONDS = 1.5

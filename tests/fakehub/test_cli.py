@@ -24,9 +24,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port, state = _free_port(), tmp_path / "state"
+def _serve(tmp_path: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    """`fakehub serve` with one repository, returned once it is ready."""
     source = tmp_path / "src"
     source.mkdir()
     (source / "plan.md").write_text("# Plan\n")
@@ -39,27 +38,41 @@ def served(tmp_path: Path) -> Iterator[tuple[int, Path]]:
             "--port",
             str(port),
             "--state",
-            str(state),
+            str(tmp_path / "state"),
             "--webhook-url",
             "http://127.0.0.1:9/hooks",
             "--repo",
             f"octo/demo={source}",
+            *extra,
         ],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=tmp_path,
     )
+    assert proc.stderr is not None
+    # The last line printed once the server is ready names the credentials file.
+    for line in proc.stderr:
+        if "App credentials" in line:
+            break
+    return proc
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """Stop the server; what it printed on stdout."""
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    return out
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    port = _free_port()
+    proc = _serve(tmp_path, port)
     try:
-        assert proc.stderr is not None
-        # The last line printed once the server is ready names the credentials file.
-        for line in proc.stderr:
-            if "App credentials" in line:
-                break
-        yield port, state
+        yield port, tmp_path / "state"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        _stop(proc)
 
 
 def test_serve_writes_credentials_and_answers(served: tuple[int, Path]) -> None:
@@ -69,6 +82,7 @@ def test_serve_writes_credentials_and_answers(served: tuple[int, Path]) -> None:
     key = Path(creds["private_key_path"]).read_text()
     assert key.startswith("-----BEGIN RSA PRIVATE KEY-----")
     assert os.stat(creds["private_key_path"]).st_mode & 0o077 == 0
+    assert os.stat(state / "fakehub-app.json").st_mode & 0o077 == 0
     assert creds["api_url"] == f"http://127.0.0.1:{port}/api/v3"
 
     control = FakeHubControl(f"http://127.0.0.1:{port}")
@@ -126,3 +140,50 @@ def test_fixture_exposes_credentials_like_serve(tmp_path: Path) -> None:
         assert running.control.app()["webhook_secret"] == running.webhook_secret
     finally:
         running.stop()
+
+
+BOT_SETTINGS = (
+    "GITHUB_API_URL",
+    "GITHUB_APP_ID",
+    "GITHUB_PRIVATE_KEY_PATH",
+    "GITHUB_WEBHOOK_SECRET",
+    "PORCH_GITHUB_REQUEST_INTERVAL",
+    "PORCH_GITHUB_WRITE_INTERVAL",
+)
+# Prints the variables named on its command line, as JSON.
+PRINT_SETTINGS = "import json, os, sys; print(json.dumps({n: os.environ[n] for n in sys.argv[1:]}))"
+
+
+def test_serve_writes_the_bots_settings_to_an_env_file(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _serve(tmp_path, port, "--env-file", "hub.env")
+    try:
+        env_file = tmp_path / "hub.env"
+        assert env_file.stat().st_mode & 0o777 == 0o600
+        # Loaded as the README says, in a plain POSIX shell, from where serve ran.
+        load = 'set -a; . ./hub.env; set +a; exec "$PYTHON" -c "$PRINT" "$@"'
+        shown = subprocess.run(
+            ["sh", "-c", load, "sh", *BOT_SETTINGS],
+            cwd=tmp_path,
+            env={"PATH": os.environ["PATH"], "PYTHON": sys.executable, "PRINT": PRINT_SETTINGS},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        loaded = json.loads(shown.stdout)
+    finally:
+        out = _stop(proc)
+    creds = json.loads((tmp_path / "state" / "fakehub-app.json").read_text())
+    assert loaded == {
+        "GITHUB_API_URL": f"http://127.0.0.1:{port}/api/v3",
+        "GITHUB_APP_ID": str(creds["app_id"]),
+        "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "state" / "fakehub-app.pem"),
+        "GITHUB_WEBHOOK_SECRET": creds["webhook_secret"],
+        "PORCH_GITHUB_REQUEST_INTERVAL": "0",
+        "PORCH_GITHUB_WRITE_INTERVAL": "0",
+    }
+    assert Path(loaded["GITHUB_PRIVATE_KEY_PATH"]).is_absolute()
+    # The terminal shows where the settings are and their names, never the secret.
+    assert "hub.env" in out and "set -a; . ./hub.env; set +a" in out
+    assert all(name in out for name in BOT_SETTINGS)
+    assert creds["webhook_secret"] not in out

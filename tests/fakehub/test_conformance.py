@@ -331,7 +331,7 @@ GOOD_REQUESTS = [
         },
     ),
     ("GET", "/repos/octo/hello/pulls/12", None),
-    # Label bodies the description allows in prose only (fakehub/conformance/allowances.py).
+    # Label bodies the description allows in prose only (fakehub.conformance.allowances).
     ("POST", "/repos/octo/hello/issues/3/labels", {"labels": ["porch"]}),
     ("POST", "/repos/octo/hello/issues/3/labels", ["porch"]),
     ("PUT", "/repos/octo/hello/issues/3/labels", []),

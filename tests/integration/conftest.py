@@ -25,10 +25,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from bot.adapters.queues import BUILDERS_QUEUE, events_queue, worker_queues
 from bot.adapters.store import RunStore
 from bot.core.state import RunState
-from bot.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
 from bot.settings import Settings
 from bot.web import create_app
 from fakehub.testing import RunningFakeHub
+from porch_localstack.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
 from workers.registry import plan_job
 
 REPO = "octo/board"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from fakehub import pulls, render
+from fakehub import merges, pulls, render
 from fakehub.errors import not_found, validation
 from fakehub.routes.common import body, caller, get_repo, hub, json_response, no_content, paginate
 from fakehub.store import Issue, Repo
@@ -102,7 +102,7 @@ def is_merged(owner: str, name: str, number: int) -> Response:
 def merge_pull(owner: str, name: str, number: int) -> Response:
     repo = get_repo(owner, name, write=True)
     data = body()
-    sha = pulls.merge_pull(
+    sha = merges.merge_pull(
         hub(),
         repo,
         pulls.get_pull(repo, number),

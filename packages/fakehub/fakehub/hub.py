@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -97,11 +98,10 @@ class Hub:
         }
 
     def write_credentials(self) -> Path:
-        key_path = self.state_dir / PRIVATE_KEY_FILE
-        key_path.write_text(self.app.private_key_pem)
-        key_path.chmod(0o600)
+        # Both files hold the App's private key (the credentials also the webhook secret).
+        _write_private(self.state_dir / PRIVATE_KEY_FILE, self.app.private_key_pem)
         path = self.state_dir / CREDENTIALS_FILE
-        path.write_text(json.dumps(self.credentials(), indent=2) + "\n")
+        _write_private(path, json.dumps(self.credentials(), indent=2) + "\n")
         return path
 
     # -- repositories -----------------------------------------------------------------------
@@ -219,3 +219,11 @@ class Hub:
 
 def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only, from the moment it exists."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # a file left by an earlier start kept its mode
+        handle.write(text)

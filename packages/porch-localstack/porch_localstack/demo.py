@@ -21,14 +21,15 @@ import redis
 from bot.adapters.store import RunStore
 from bot.core import render
 from bot.core.state import RunState
-from bot.localstack import LocalStack
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from porch_localstack.localstack import LocalStack
 from workers.registry import plan_job
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SAMPLE_PLAN = EXAMPLES / "diamond.md"
-SCRIPTED_BUILDER = EXAMPLES / "scripted_builder.py"
+# Shipped inside the package (the sample plan as package data), so an install needs no checkout.
+HERE = Path(__file__).resolve().parent
+SAMPLE_PLAN = HERE / "diamond.md"
+SCRIPTED_BUILDER = HERE / "scripted_builder.py"
 REPO = "demo/task-board"
 MAINTAINER = "maria"
 

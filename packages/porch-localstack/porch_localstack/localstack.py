@@ -7,6 +7,7 @@ an embedded redis-server, talking to the `fakehub` stand-in over HTTP and git.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -22,9 +23,40 @@ import requests
 
 from bot.adapters.redis_server import ensure_embedded_server, stop_embedded_server
 from fakehub.client import FakeHubControl
+from fakehub.envfile import bot_environment
 from fakehub.hub import CREDENTIALS_FILE
 
 START_TIMEOUT = 30.0
+WORKER = [sys.executable, "-m", "bot", "worker"]
+
+
+@functools.cache
+def worker_roles_supported() -> bool:
+    """Whether this version's `porch-parallel worker` takes `--role events|builders`.
+
+    Asked once, of the very command the stack starts; a version without roles refuses the
+    option, and there every worker takes both queues.
+    """
+    shown = subprocess.run(
+        [*WORKER, "--help"], capture_output=True, text=True, check=False, timeout=START_TIMEOUT
+    )
+    return "--role" in shown.stdout
+
+
+def worker_commands(builders: int, roles: bool) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each worker: one for events and effects, `builders` for builders.
+
+    Without `roles`, `builders` workers that each take both queues.
+    """
+    if not roles:
+        return [(f"worker-{index}", WORKER) for index in range(1, builders + 1)]
+    return [
+        ("worker-events", [*WORKER, "--role", "events"]),
+        *(
+            (f"worker-builders-{index}", [*WORKER, "--role", "builders"])
+            for index in range(1, builders + 1)
+        ),
+    ]
 
 
 def free_port() -> int:
@@ -46,7 +78,10 @@ def _wait_until(ready: Any, what: str, timeout: float = START_TIMEOUT) -> None:
 
 
 class LocalStack:
-    """Start with `with LocalStack(root) as stack:`; logs go to `root/logs/`."""
+    """Start with `with LocalStack(root) as stack:`; logs go to `root/logs/`.
+
+    `workers` builders run at once (plus a worker for events where workers take roles).
+    """
 
     def __init__(self, root: Path, workers: int = 2) -> None:
         self.root = root
@@ -98,6 +133,7 @@ class LocalStack:
         self._spawn(
             "fakehub",
             [
+                sys.executable,
                 "-m",
                 "fakehub.cli",
                 "serve",
@@ -115,28 +151,23 @@ class LocalStack:
         self.credentials = json.loads(creds_path.read_text())
         self.env = {
             **os.environ,
-            "GITHUB_API_URL": self.credentials["api_url"],
-            "GITHUB_APP_ID": str(self.credentials["app_id"]),
-            "GITHUB_PRIVATE_KEY_PATH": self.credentials["private_key_path"],
-            "GITHUB_WEBHOOK_SECRET": self.credentials["webhook_secret"],
+            # What `fakehub serve --env-file` writes for people running the stack by hand.
+            **bot_environment(self.credentials),
             "REDIS_URL": self.redis_url,
             "PORT": str(self.web_port),
             "PORCH_STATE_DIR": str(self.root / "porch"),
-            # A local stand-in needs none of the pacing github.com asks for.
-            "PORCH_GITHUB_REQUEST_INTERVAL": "0",
-            "PORCH_GITHUB_WRITE_INTERVAL": "0",
         }
-        self._spawn("web", ["-m", "bot", "serve"], self.env)
+        self._spawn("web", [sys.executable, "-m", "bot", "serve"], self.env)
         _wait_until(
             lambda: requests.get(f"{self.web_url}/healthz", timeout=1).ok, "the web process"
         )
-        for index in range(1, self.workers + 1):
-            self._spawn(f"worker-{index}", ["-m", "bot", "worker"], self.env)
+        for name, command in worker_commands(self.workers, worker_roles_supported()):
+            self._spawn(name, command, self.env)
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, *args],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

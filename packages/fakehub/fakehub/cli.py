@@ -6,11 +6,13 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from fakehub import envfile
 from fakehub.hub import CREDENTIALS_FILE
 
 
@@ -22,6 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--state", type=Path, required=True, help="directory for repos and keys")
     serve.add_argument("--webhook-url", default=None, help="where the App's webhooks go")
+    serve.add_argument(
+        "--env-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write porch-parallel's settings for this stand-in there (mode 0600), "
+        "to load with `set -a; . PATH; set +a`",
+    )
     serve.add_argument(
         "--repo",
         action="append",
@@ -41,6 +51,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     # Webhook failures and unexpected API calls are logged as warnings: show them.
     logging.basicConfig(level=logging.INFO, format="fakehub %(levelname)s %(name)s: %(message)s")
+    # Absolute, so the key path in the credentials (and the env file) holds from anywhere.
+    args.state = args.state.resolve()
     args.state.mkdir(parents=True, exist_ok=True)
     server = FakeHubServer(args.state, port=args.port, host=args.host, webhook_url=args.webhook_url)
     for spec in args.repo:
@@ -51,6 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"fakehub: API {server.hub.urls.api}", file=sys.stderr)
     print(f"fakehub: git {server.hub.urls.web}/OWNER/REPO.git", file=sys.stderr)
     print(f"fakehub: control {server.hub.urls.web}/_fakehub", file=sys.stderr)
+    if args.env_file is not None:
+        _write_env_file(args.env_file, server.hub.credentials(), server.hub.urls.web)
     print(f"fakehub: App credentials in {creds}", file=sys.stderr, flush=True)
 
     def stop(signum: int, frame: object) -> None:
@@ -64,6 +78,20 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         server.hub.webhooks.close()
     return 0
+
+
+def _write_env_file(path: Path, credentials: dict[str, Any], web_url: str) -> None:
+    environment = envfile.bot_environment(credentials)
+    # `.` looks a bare name up in PATH, so a relative path is shown as one.
+    shown = str(path) if path.is_absolute() else f"./{path}"
+    load = f"set -a; . {shlex.quote(shown)}; set +a"
+    header = f"porch-parallel's settings for the local GitHub at {web_url}.\nLoad with: {load}"
+    envfile.write(path, environment, header)
+    # The names only: the webhook secret is in the file, and never on the terminal.
+    print(f"fakehub: porch-parallel's settings in {path} (mode 0600):")
+    for name in environment:
+        print(f"fakehub:   {name}")
+    print(f"fakehub: load them with: {load}", flush=True)
 
 
 # -- acting as people on a running stand-in (a thin shell over the control API) ---------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from fakehub import refs, render, render_git
+from fakehub import merges, refs, render, render_git
 from fakehub.errors import ApiError, not_found, validation
 from fakehub.gitrepo import Person
 from fakehub.routes.common import (
@@ -205,7 +205,7 @@ def merge(owner: str, name: str) -> Response:
     base, head = data.get("base"), data.get("head")
     if not isinstance(base, str) or not isinstance(head, str):
         raise validation("Merge", "base" if not isinstance(base, str) else "head", "missing_field")
-    merged = refs.merge_branches(hub(), repo, caller(), base, head, data.get("commit_message"))
+    merged = merges.merge_branches(hub(), repo, caller(), base, head, data.get("commit_message"))
     if merged is None:
         return no_content()
     git = hub().git(repo)

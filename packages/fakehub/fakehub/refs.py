@@ -1,10 +1,10 @@
-"""Ref moves (REST, merges and git pushes) and the `push` and `synchronize` events they cause."""
+"""Ref moves (REST, merges and git pushes) and what follows them: `push`, and the pulls on them."""
 
 from __future__ import annotations
 
-from fakehub import render
+from fakehub import pulls, render
 from fakehub.errors import ApiError
-from fakehub.gitrepo import ZERO_SHA, GitError, Person
+from fakehub.gitrepo import ZERO_SHA, GitError
 from fakehub.hub import Hub
 from fakehub.store import Repo, User
 
@@ -57,43 +57,8 @@ def delete_ref(hub: Hub, repo: Repo, user: User, ref: str) -> None:
     refs_moved(hub, repo, user, {ref: (old, ZERO_SHA)})
 
 
-def merge_branches(
-    hub: Hub, repo: Repo, user: User, base: str, head: str, message: str | None
-) -> str | None:
-    """POST /merges: merge `head` (a branch or sha) into branch `base`.
-
-    Returns the merge commit, None when there is nothing to merge; raises 409 on a conflict,
-    with no ref moved.
-    """
-    git = hub.git(repo)
-    base_ref = f"refs/heads/{base}"
-    with hub.git_lock(repo):
-        base_sha = git.ref_sha(base_ref)
-        if base_sha is None:
-            raise ApiError(404, "Base does not exist")
-        head_sha = git.resolve(head)
-        if head_sha is None:
-            raise ApiError(404, "Head does not exist")
-        if git.is_ancestor(head_sha, base_sha):
-            return None
-        author = Person(
-            user.login, f"{user.id}+{user.login}@users.noreply.fakehub", int(hub.clock.now())
-        )
-        merged = git.merge(base_sha, head_sha, message or f"Merge {head} into {base}", author)
-        if merged is None:
-            raise ApiError(409, "Merge conflict")
-        try:
-            git.update_ref(base_ref, merged, base_sha)
-        except GitError as exc:
-            raise ApiError(409, "Base branch was modified") from exc
-    refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
-    return merged
-
-
 def refs_moved(hub: Hub, repo: Repo, user: User, moves: dict[str, tuple[str, str]]) -> None:
     """Send `push` for each moved ref, and `synchronize` for open pulls whose head moved."""
-    from fakehub import pulls  # pulls imports this module for merges
-
     with hub.store.lock:
         repo.pushed_at = hub.clock.now()
     git = hub.git(repo)

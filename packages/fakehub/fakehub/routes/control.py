@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from fakehub import checks, issues, pulls, render
+from fakehub import checks, issues, merges, pulls, render
 from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.faults import Fault
@@ -159,7 +159,7 @@ def review(owner: str, name: str, number: int) -> Response:
 def merge(owner: str, name: str, number: int) -> Response:
     repo = _repo(owner, name)
     data = body()
-    sha = pulls.merge_pull(
+    sha = merges.merge_pull(
         hub(),
         repo,
         pulls.get_pull(repo, number),

@@ -1,4 +1,4 @@
-"""Pull requests, review requests and reviews, and merging a pull."""
+"""Pull requests, review requests and reviews, and what a moved branch does to its pulls."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from typing import Any
 
 from fakehub import render, render_git
 from fakehub.errors import ApiError, check_body, not_found, validation
-from fakehub.gitrepo import GitError, Person
 from fakehub.hub import Hub
 from fakehub.issues import add_numbered, set_state, update_issue
-from fakehub.refs import refs_moved
 from fakehub.render import JSON
 from fakehub.store import Issue, Pull, Repo, Review, User
 
@@ -182,11 +180,12 @@ def open_pull(
             body,
             pull=Pull(hub.store.new_id(), head_branch, base, draft, head_sha),
         )
-    _emit(hub, repo, issue, user, "opened")
+    emit(hub, repo, issue, user, "opened")
     return issue
 
 
-def _emit(hub: Hub, repo: Repo, issue: Issue, user: User, action: str, **extra: Any) -> None:
+def emit(hub: Hub, repo: Repo, issue: Issue, user: User, action: str, **extra: Any) -> None:
+    """Send `pull_request` with `action` and the pull as it is now."""
     with hub.store.lock:
         data = pull_json(hub, repo, issue)
     hub.emit(
@@ -222,9 +221,9 @@ def update_pull(hub: Hub, repo: Repo, issue: Issue, user: User, changes: dict[st
             state_action = "closed" if state == "closed" else "reopened"
         issue.updated_at = hub.clock.now()
     if edits:
-        _emit(hub, repo, issue, user, "edited", changes=edits)
+        emit(hub, repo, issue, user, "edited", changes=edits)
     if state_action:
-        _emit(hub, repo, issue, user, state_action)
+        emit(hub, repo, issue, user, state_action)
     return issue
 
 
@@ -238,7 +237,7 @@ def set_draft(hub: Hub, repo: Repo, issue: Issue, user: User, draft: bool) -> No
             return
         issue.pull.draft = draft
         issue.updated_at = hub.clock.now()
-    _emit(hub, repo, issue, user, "converted_to_draft" if draft else "ready_for_review")
+    emit(hub, repo, issue, user, "converted_to_draft" if draft else "ready_for_review")
 
 
 def request_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: list[str]) -> None:
@@ -263,7 +262,7 @@ def request_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: li
                 pull.requested_reviewers.append(reviewer)
                 added.append(reviewer)
     for reviewer in added:
-        _emit(
+        emit(
             hub,
             repo,
             issue,
@@ -280,7 +279,7 @@ def remove_reviewers(hub: Hub, repo: Repo, issue: Issue, user: User, logins: lis
         removed = [u for u in pull.requested_reviewers if u.login in logins]
         pull.requested_reviewers = [u for u in pull.requested_reviewers if u not in removed]
     for reviewer in removed:
-        _emit(
+        emit(
             hub,
             repo,
             issue,
@@ -334,67 +333,6 @@ def submit_review(
     return review
 
 
-def merge_pull(
-    hub: Hub,
-    repo: Repo,
-    issue: Issue,
-    user: User,
-    method: str = "merge",
-    title: str | None = None,
-    message: str | None = None,
-    sha: str | None = None,
-) -> str:
-    """Merge a pull into its base; returns the new base commit."""
-    pull = issue.pull
-    assert pull is not None
-    if pull.merged or issue.state != "open":
-        raise ApiError(405, "Pull Request is not mergeable")
-    if pull.draft:
-        raise ApiError(405, "Pull Request is still a draft")
-    if method not in ("merge", "squash", "rebase"):
-        raise validation("PullRequest", "merge_method", "invalid")
-    git = hub.git(repo)
-    base_ref = f"refs/heads/{pull.base_ref}"
-    with hub.git_lock(repo):
-        head_sha = hub.head_sha(repo, issue)
-        if sha is not None and sha != head_sha:
-            raise ApiError(409, "Head branch was modified. Review and try the merge again.")
-        base_sha = git.ref_sha(base_ref)
-        if base_sha is None:
-            raise ApiError(405, "Pull Request is not mergeable")
-        author = Person(
-            user.login, f"{user.id}+{user.login}@users.noreply.fakehub", int(hub.clock.now())
-        )
-        subject = (
-            title or f"Merge pull request #{issue.number} from {repo.owner.login}/{pull.head_ref}"
-        )
-        text = f"{subject}\n\n{message if message is not None else issue.title}"
-        merged = git.merge(base_sha, head_sha, text, author)
-        if merged is None:
-            raise ApiError(405, "Pull Request is not mergeable")
-        if method != "merge":
-            # Squash and rebase are both recorded as one commit on the base with the merged tree.
-            tree = git.commit(merged).tree
-            merged = git.commit_tree(tree, [base_sha], text, author)
-        try:
-            git.update_ref(base_ref, merged, base_sha)
-        except GitError as exc:
-            raise ApiError(
-                409, "Base branch was modified. Review and try the merge again."
-            ) from exc
-    with hub.store.lock:
-        now = hub.clock.now()
-        pull.merged, pull.merged_at, pull.merged_by = True, now, user
-        pull.merge_commit_sha, pull.head_sha = merged, head_sha
-        set_state(hub, issue, user, "closed")
-        issue.updated_at = now
-    # GitHub sends `pull_request` closed before the `push` of the base.
-    _emit(hub, repo, issue, user, "closed")
-    refs_moved(hub, repo, user, {base_ref: (base_sha, merged)})
-    close_linked_issues(hub, repo, issue, user)
-    return merged
-
-
 def close_linked_issues(hub: Hub, repo: Repo, issue: Issue, user: User) -> None:
     """A pull merged into the default branch closes the issues its body says it closes."""
     assert issue.pull is not None
@@ -419,7 +357,7 @@ def head_moved(hub: Hub, repo: Repo, user: User, branch: str, before: str, after
             issue.pull.head_sha = after
             issue.updated_at = hub.clock.now()
     for issue in affected:
-        _emit(hub, repo, issue, user, "synchronize", before=before, after=after)
+        emit(hub, repo, issue, user, "synchronize", before=before, after=after)
 
 
 def base_moved(hub: Hub, repo: Repo, user: User, branch: str, after: str) -> None:
@@ -436,20 +374,26 @@ def base_moved(hub: Hub, repo: Repo, user: User, branch: str, after: str) -> Non
         head = hub.head_sha(repo, issue)
         if head != after and not git.is_ancestor(head, after):
             continue
-        with hub.store.lock:
-            pull = issue.pull
-            assert pull is not None
-            if pull.merged or issue.state != "open":
-                continue
-            now = hub.clock.now()
-            pull.merged, pull.merged_at, pull.merged_by = True, now, user
-            pull.merge_commit_sha, pull.head_sha = after, head
-            set_state(hub, issue, user, "closed")
-            issue.updated_at = now
-        merged.append(issue)
+        if mark_merged(hub, issue, user, merge_sha=after, head_sha=head):
+            merged.append(issue)
     for issue in merged:
-        _emit(hub, repo, issue, user, "closed")
+        emit(hub, repo, issue, user, "closed")
         close_linked_issues(hub, repo, issue, user)
+
+
+def mark_merged(hub: Hub, issue: Issue, user: User, merge_sha: str, head_sha: str) -> bool:
+    """Record an open pull as merged by `user` and close it; False when it was not open."""
+    pull = issue.pull
+    assert pull is not None
+    with hub.store.lock:
+        if pull.merged or issue.state != "open":
+            return False
+        now = hub.clock.now()
+        pull.merged, pull.merged_at, pull.merged_by = True, now, user
+        pull.merge_commit_sha, pull.head_sha = merge_sha, head_sha
+        set_state(hub, issue, user, "closed")
+        issue.updated_at = now
+    return True
 
 
 def pull_files(hub: Hub, repo: Repo, issue: Issue) -> list[JSON]:
