@@ -130,8 +130,11 @@ class LocalStack:
         _wait_until(
             lambda: requests.get(f"{self.web_url}/healthz", timeout=1).ok, "the web process"
         )
+        # As deployed: one events worker, and `workers` builder workers beside it.
+        worker = ["-m", "bot", "worker", "--role"]
+        self._spawn("events-1", [*worker, "events"], self.env)
         for index in range(1, self.workers + 1):
-            self._spawn(f"worker-{index}", ["-m", "bot", "worker"], self.env)
+            self._spawn(f"builders-{index}", [*worker, "builders"], self.env)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")

@@ -1,9 +1,11 @@
-"""Shared fixtures: a real Redis server and the path to the shared reference data."""
+"""Shared fixtures: a real Redis server and the path to the shared reference data; measured
+figures printed at the end of the run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -47,3 +49,20 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Figures a test measured (`record_property`), shown whether it passed or not.
+
+    A latency the product promises is worth reading when it holds, not only when it breaks;
+    properties travel back from xdist's workers with each report.
+    """
+    reports = terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+    measured = [r for r in reports if r.when == "call" and r.user_properties]
+    if not measured:
+        return
+    terminalreporter.section("measured")
+    for report in measured:
+        terminalreporter.write_line(report.nodeid)
+        for name, value in report.user_properties:
+            terminalreporter.write_line(f"  {name}: {value}")

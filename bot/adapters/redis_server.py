@@ -78,6 +78,17 @@ def connect(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(redis_url(settings))
 
 
+def describe(settings: Settings) -> str:
+    """Which Redis a process uses, for the line it logs at start; never a password."""
+    if settings.redis_url:
+        return settings.redis_display
+    server = EmbeddedServer(settings.state_dir)
+    return (
+        f"embedded redis-server on {server.socket_path} "
+        f"(state directory {server.state_dir.resolve()})"
+    )
+
+
 def redis_url(settings: Settings) -> str:
     """The URL that every process (and the `rq` command line) should use for Redis."""
     if settings.redis_url:

@@ -10,8 +10,18 @@ from typing import Any, BinaryIO, TextIO
 
 from bot.errors import SettingsError
 
+# The values of bot.adapters.queues.Role, spelled out: importing it (RQ, redis-py) would slow
+# down every command, `plan` included.
+ROLES = ("events", "builders")
+
 
 def add_commands(commands: Any) -> None:
+    _add_serve(commands)
+    _add_worker(commands)
+    _add_demo(commands)
+
+
+def _add_serve(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="run the webhook endpoint (gunicorn)",
@@ -22,16 +32,23 @@ def add_commands(commands: Any) -> None:
     serve.add_argument("--threads", type=int, default=8, help="threads per worker process")
     serve.set_defaults(handler=run_serve)
 
+
+def _add_worker(commands: Any) -> None:
     worker = commands.add_parser(
         "worker",
-        help="run an RQ worker on the events and builders queues",
-        description="Process webhook deliveries, orchestration effects and builders. Start "
-        "as many as you like, on as many machines as share the Redis.",
+        help="run an RQ worker of one role: events or builders",
+        description="--role events: webhook deliveries and orchestration effects (queue "
+        "porch-events; runs RQ's scheduler for retries). --role builders: builder jobs only "
+        "(queue porch-builders). Start as many of each as you like, on as many machines as "
+        "share the Redis.",
     )
-    worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    worker.add_argument("--role", required=True, choices=ROLES, help="which jobs it runs")
+    worker.add_argument("--burst", action="store_true", help="stop when its queue is empty")
     worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
     worker.set_defaults(handler=run_worker)
 
+
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         help="run a whole plan offline: local GitHub, Redis, web and workers",
@@ -44,7 +61,9 @@ def add_commands(commands: Any) -> None:
     demo.add_argument(
         "--builder-seconds", type=float, default=2.0, help="how long each scripted builder works"
     )
-    demo.add_argument("--workers", type=int, default=2, help="worker processes to start")
+    demo.add_argument(
+        "--workers", type=int, default=2, help="builder workers to start (and one events worker)"
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -62,7 +81,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     settings = _settings(err)
     if settings is None:
         return 2
-    from bot.cli.processes import serve
+    from bot.cli.serve import serve
 
     serve(settings, workers=args.workers, threads=args.threads)
     return 0
@@ -72,9 +91,10 @@ def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binary
     settings = _settings(err)
     if settings is None:
         return 2
+    from bot.adapters.queues import Role
     from bot.cli.processes import work
 
-    return 0 if work(settings, burst=args.burst, name=args.name) else 1
+    return 0 if work(settings, Role(args.role), burst=args.burst, name=args.name) else 1
 
 
 def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
