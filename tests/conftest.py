@@ -3,6 +3,7 @@ figures printed at the end of the run."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS
     server = ensure_embedded_server(state_dir)
     yield server
     stop_embedded_server(state_dir)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state directory of its own; its embedded server, if a test started one, is stopped."""
+    # Not tmp_path: its depth would push the socket path past the unix limit on some runners,
+    # and these tests want the socket inside the state directory.
+    with tempfile.TemporaryDirectory(prefix="porch-") as directory:
+        path = Path(directory) / "state"
+        yield path
+        stop_embedded_server(path)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The `serve`, `worker` and `demo` subcommands of `porch-parallel`."""
+"""The `serve`, `worker`, `redis` and `demo` subcommands of `porch-parallel`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from bot.errors import SettingsError
+from bot.errors import EmbeddedRedisError, SettingsError
 
 # The values of bot.adapters.queues.Role, spelled out: importing it (RQ, redis-py) would slow
 # down every command, `plan` included.
@@ -18,6 +18,7 @@ ROLES = ("events", "builders")
 def add_commands(commands: Any) -> None:
     _add_serve(commands)
     _add_worker(commands)
+    _add_redis(commands)
     _add_demo(commands)
 
 
@@ -46,6 +47,22 @@ def _add_worker(commands: Any) -> None:
     worker.add_argument("--burst", action="store_true", help="stop when its queue is empty")
     worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
     worker.set_defaults(handler=run_worker)
+
+
+def _add_redis(commands: Any) -> None:
+    redis = commands.add_parser(
+        "redis",
+        help="the embedded redis-server: status, stop",
+        description="The embedded redis-server of the state directory (PORCH_STATE_DIR, else "
+        "$XDG_STATE_HOME/porch-parallel, else ~/.local/state/porch-parallel).",
+    )
+    redis.add_argument(
+        "action",
+        choices=("status", "stop"),
+        help="status: whether it runs, where, its pid (exit 1 when it does not run); "
+        "stop: shut it down, its data kept on disk",
+    )
+    redis.set_defaults(handler=run_redis)
 
 
 def _add_demo(commands: Any) -> None:
@@ -95,6 +112,34 @@ def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binary
     from bot.cli.processes import work
 
     return 0 if work(settings, Role(args.role), burst=args.burst, name=args.name) else 1
+
+
+def run_redis(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    from bot.adapters.redis_server import EmbeddedServer, embedded_server_pid, stop_embedded_server
+    from bot.settings import state_dir_from_env
+
+    # Only the state directory is needed, not the App's settings.
+    server = EmbeddedServer(state_dir_from_env(os.environ))
+    where = f"state directory {server.state_dir.resolve()}, socket {server.socket_path}"
+    if os.environ.get("REDIS_URL", "").strip():
+        print("REDIS_URL is set: serve and worker use that server, not this one.", file=out)
+    pid = embedded_server_pid(server.state_dir)
+    if args.action == "status":
+        if pid is None:
+            print(f"no embedded redis-server runs ({where})", file=out)
+            return 1
+        print(f"embedded redis-server runs: pid {pid}, {where}", file=out)
+        return 0
+    if pid is None:
+        print(f"no embedded redis-server runs ({where}); nothing to stop", file=out)
+        return 0
+    try:
+        stop_embedded_server(server.state_dir)
+    except EmbeddedRedisError as error:
+        print(f"porch-parallel redis stop: {error}", file=err)
+        return 1
+    print(f"stopped the embedded redis-server (pid {pid}); {where}", file=out)
+    return 0
 
 
 def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
