@@ -1,4 +1,4 @@
-"""The `serve`, `worker`, `redis` and `demo` subcommands of `porch-parallel`."""
+"""The `serve`, `worker`, `up`, `redis` and `demo` subcommands of `porch-parallel`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ ROLES = ("events", "builders")
 def add_commands(commands: Any) -> None:
     _add_serve(commands)
     _add_worker(commands)
+    _add_up(commands)
     _add_redis(commands)
     _add_demo(commands)
 
@@ -47,6 +48,30 @@ def _add_worker(commands: Any) -> None:
     worker.add_argument("--burst", action="store_true", help="stop when its queue is empty")
     worker.add_argument("--name", default=None, help="worker name (default: RQ's own)")
     worker.set_defaults(handler=run_worker)
+
+
+def _add_up(commands: Any) -> None:
+    up = commands.add_parser(
+        "up",
+        help="run a whole installation on this machine: Redis, web, events and builder workers",
+        description="Start the embedded Redis (unless REDIS_URL is set), the web app and the "
+        "workers as child processes; start again any that dies; stop them all on Ctrl+C or "
+        "SIGTERM. Settings come from the environment, as for serve and worker.",
+    )
+    up.add_argument(
+        "--event-workers", type=_count, default=1, metavar="N", help="events workers (default 1)"
+    )
+    up.add_argument(
+        "--builder-workers",
+        type=_count,
+        default=2,
+        metavar="M",
+        help="builder workers: how many builders run at once here (default 2)",
+    )
+    up.add_argument(
+        "--web-workers", type=_positive, default=None, metavar="W", help="gunicorn processes"
+    )
+    up.set_defaults(handler=run_up)
 
 
 def _add_redis(commands: Any) -> None:
@@ -84,6 +109,18 @@ def _add_demo(commands: Any) -> None:
     demo.set_defaults(handler=run_demo)
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return int(text)
+
+
 def _settings(err: TextIO) -> Any:
     from bot.settings import Settings
 
@@ -112,6 +149,25 @@ def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binary
     from bot.cli.processes import work
 
     return 0 if work(settings, Role(args.role), burst=args.burst, name=args.name) else 1
+
+
+def run_up(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    settings = _settings(err)
+    if settings is None:
+        return 2
+    from bot.cli.supervisor import up
+
+    try:
+        return up(
+            settings,
+            out,
+            event_workers=args.event_workers,
+            builder_workers=args.builder_workers,
+            web_workers=args.web_workers,
+        )
+    except EmbeddedRedisError as error:
+        print(f"porch-parallel up: {error}", file=err)
+        return 1
 
 
 def run_redis(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
