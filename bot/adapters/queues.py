@@ -31,12 +31,12 @@ def builders_queue(connection: redis.Redis) -> Queue:
 class Role(StrEnum):
     """What a `porch-parallel worker` does; each role listens on its own queue only.
 
-    Builders run for up to an hour. Were they to share workers with deliveries and effects, a
-    command, a dispatch or a status update could wait that long behind them.
+    A builder runs until its timeout (an hour by default). Were builders to share workers with
+    deliveries and effects, a command, a dispatch or a status update could wait that long.
     """
 
     EVENTS = "events"  # webhook deliveries and effects: short jobs, answered at once
-    BUILDERS = "builders"  # builder jobs: long, one per worker
+    BUILDERS = "builders"  # builder jobs: long, one at a time per worker
 
 
 def role_queues(connection: redis.Redis, role: Role) -> list[Queue]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -153,7 +154,7 @@ def busy(tmp_path: Path) -> Iterator[BusyRun]:
             # Whatever the outcome, no builder outlives the test.
             for pgid in run.builder_groups():
                 if not _group_gone(pgid):
-                    os.killpg(pgid, 9)
+                    os.killpg(pgid, signal.SIGKILL)
 
 
 def test_status_and_cancel_are_answered_while_every_builder_works(
