@@ -1,10 +1,11 @@
 """Makespan of the four-phase diamond on the whole system, against its critical path and serial.
 
-One local stack (embedded Redis, the local GitHub, the web app, WORKERS worker processes), the
-scripted builder sleeping BUILDER_SECONDS per phase. The same plan runs twice through the same
-system: once as configured (up to 4 builders at once) and once with `max_parallel_builders: 1`,
-which is today's one-phase-after-another behaviour. Printed: wall time from the comment to
-the run's end, the builders' own span, and the ideal figures (critical path, serial sum).
+One local stack (embedded Redis, the local GitHub, the web app, an events worker and WORKERS
+builder workers), the scripted builder sleeping BUILDER_SECONDS per phase. The same plan runs
+twice through the same system: once as configured (up to 4 builders at once) and once with
+`max_parallel_builders: 1`, which is today's one-phase-after-another behaviour. Printed: wall
+time from the comment to the run's end, the builders' own span, and the ideal figures
+(critical path, serial sum).
 
     .venv/bin/python benchmarks/diamond_makespan.py [BUILDER_SECONDS] [WORKERS]
 """
@@ -42,7 +43,7 @@ def main() -> int:
         if result.state.status.value != "done":
             print(f"run ended {result.state.status.value}", file=sys.stderr)
             return 1
-    print(f"diamond, {seconds:g}s per builder, {workers} workers, one machine (2 cores)")
+    print(f"diamond, {seconds:g}s per builder, {workers} builder workers, one machine (2 cores)")
     print(f"  ideal critical path ({' -> '.join(analysis.critical_path)}): {critical:6.1f}s")
     print(f"  ideal serial sum:                                  {serial:6.1f}s")
     _row("porch parallel (up to 4 builders at once)", parallel)

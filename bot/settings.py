@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import SettingsError
 
 DEFAULT_API_URL = "https://api.github.com"
-DEFAULT_STATE_DIR = ".porch"
 DEFAULT_PORT = 8000
+STATE_DIR_NAME = "porch-parallel"
 
 
 @dataclass(frozen=True, repr=False)
@@ -27,7 +29,8 @@ class Settings:
     github_webhook_secret: str
     github_api_url: str = DEFAULT_API_URL
     redis_url: str | None = None
-    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    # Built by hand (tests, benchmarks): the directory this process's environment points to.
+    state_dir: Path = field(default_factory=lambda: state_dir_from_env(os.environ))
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
@@ -46,7 +49,7 @@ class Settings:
             github_webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
             github_api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
             redis_url=env.get("REDIS_URL") or None,
-            state_dir=Path(env.get("PORCH_STATE_DIR") or DEFAULT_STATE_DIR),
+            state_dir=state_dir_from_env(env),
             host=env.get("PORCH_HOST") or "127.0.0.1",
             port=_port(env.get("PORT") or str(DEFAULT_PORT)),
             log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
@@ -71,6 +74,30 @@ class Settings:
             f"state_dir={str(self.state_dir)!r}, host={self.host!r}, port={self.port!r}, "
             f"log_level={self.log_level!r})"
         )
+
+
+def state_dir_from_env(environ: Mapping[str, str]) -> Path:
+    """Where the embedded Redis lives: PORCH_STATE_DIR, else the user's XDG state directory.
+
+    Never relative to the current directory: a `serve` and a `worker` started from different
+    folders must find the same server, not start one each.
+    """
+    explicit = environ.get("PORCH_STATE_DIR", "").strip()
+    if explicit:
+        return Path(explicit)
+    xdg = environ.get("XDG_STATE_HOME", "").strip()
+    # The XDG spec: a relative path in these variables is invalid and is ignored.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / STATE_DIR_NAME
+    return _home(environ) / ".local" / "state" / STATE_DIR_NAME
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    home = environ.get("HOME", "").strip()
+    if home:
+        return Path(home)
+    # As os.path.expanduser does without HOME: the account's home from the password database.
+    return Path(pwd.getpwuid(os.getuid()).pw_dir)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

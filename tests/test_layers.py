@@ -241,7 +241,7 @@ def test_no_import_cycles_between_modules() -> None:
     [
         ("bot.core.reducer", "from bot.adapters.store import RunStore", "from the adapters layer"),
         ("bot.plan.parse", "from bot.core import state", "from the core layer"),
-        ("bot.adapters.store", "import workers.effects", "from the entry layer"),
+        ("bot.adapters.store", "import workers.jobs", "from the entry layer"),
         ("bot.web.webhooks", "from workers import intake", "bot.web.webhooks imports workers"),
         ("bot.core.render", "from ..adapters import store", "from the adapters layer"),
         ("bot.inputs.config", "import subprocess", "imports subprocess"),
@@ -253,7 +253,7 @@ def test_the_rule_catches(module: str, source: str, expected: str) -> None:
 
 
 def test_the_rule_allows_downward_imports() -> None:
-    assert module_violations("workers.effects", "from bot.adapters import store", "x.py") == []
+    assert module_violations("workers.jobs", "from bot.adapters import store", "x.py") == []
     assert module_violations("bot.core.render", "from bot.plan import model", "x.py") == []
 
 

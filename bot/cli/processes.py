@@ -1,75 +1,64 @@
-"""The long-running processes: `porch-parallel serve` (web) and `porch-parallel worker` (RQ)."""
+"""`porch-parallel worker --role events|builders` (RQ), and the logging every process shares.
+
+Kept apart from `serve`: a worker never imports the web app, Flask or gunicorn.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-from typing import Any
 
-from flask import Flask
-from gunicorn.app.base import BaseApplication
 from rq import Worker
 
-from bot.adapters.queues import worker_queues
-from bot.adapters.redis_server import connect
+from bot.adapters.queues import Role, role_queues
+from bot.adapters.redis_server import connect, describe
 from bot.settings import Settings
-from bot.web import create_app
 
 log = logging.getLogger(__name__)
 
+# What each role's work horses run. RQ forks a work horse per job: importing these once, before
+# the fork, spares every job the second or so of importing PyGithub, pydantic and networkx,
+# and a builder worker never loads the webhook handlers it does not run. The failure callback
+# runs where a lost job is found: on a worker of the job's own role.
+JOB_MODULES: dict[Role, tuple[str, ...]] = {
+    Role.EVENTS: ("workers.intake", "workers.jobs"),
+    Role.BUILDERS: ("workers.jobs",),
+}
 
-def configure_logging(settings: Settings) -> None:
+
+def configure_logging(settings: Settings, role: str) -> None:
+    # The role in every line: `porch-parallel up` interleaves the logs of all its processes.
     logging.basicConfig(
         level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+        format=f"%(asctime)s %(levelname)s %(name)s [{role} %(process)d] %(message)s",
     )
 
 
-class _Gunicorn(BaseApplication):
-    """gunicorn with its configuration from us instead of its own command line."""
-
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self._app = app
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self._app
+def preload(role: Role) -> None:
+    """Import the modules that `role`'s jobs run, before RQ forks a work horse for them."""
+    for module in JOB_MODULES[role]:
+        importlib.import_module(module)
 
 
-def serve(settings: Settings, workers: int = 2, threads: int = 8) -> None:
-    """The webhook endpoint and dashboard under gunicorn (threads: requests only enqueue)."""
-    configure_logging(settings)
+def work(settings: Settings, role: Role, burst: bool = False, name: str | None = None) -> bool:
+    """An RQ worker on `role`'s queue only; scale a role out by starting more of them."""
+    configure_logging(settings, role.value)
+    preload(role)
     connection = connect(settings)
-    app = create_app(settings, redis=connection)
-    log.info("serving on %s:%s, Redis %s", settings.host, settings.port, settings.redis_display)
-    _Gunicorn(
-        app,
-        {
-            "bind": f"{settings.host}:{settings.port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
-            "loglevel": settings.log_level.lower(),
-        },
-    ).run()
-
-
-def work(settings: Settings, burst: bool = False, name: str | None = None) -> bool:
-    """An RQ worker on the events and builders queues; scale out by starting more."""
-    configure_logging(settings)
-    # RQ forks a work horse per job: importing the jobs' modules once here, before the fork,
-    # spares every job the second or so of importing PyGithub, pydantic and networkx.
-
-    connection = connect(settings)
-    worker = Worker(worker_queues(connection), connection=connection, name=name)
-    log.info("worker %s on Redis %s (pid %s)", worker.name, settings.redis_display, os.getpid())
-    # The scheduler moves retried deliveries back to their queue when their wait is over.
+    queues = role_queues(connection, role)
+    worker = Worker(queues, connection=connection, name=name)
+    log.info(
+        "%s worker %s (pid %s) on %s, Redis: %s",
+        role.value,
+        worker.name,
+        os.getpid(),
+        ", ".join(queue.name for queue in queues),
+        describe(settings),
+    )
+    # RQ's scheduler moves retried deliveries and effects back to their queue when their wait
+    # is over; builder jobs are never scheduled, so builder workers do without one.
+    scheduler = role is Role.EVENTS and not burst
     return bool(
-        worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=not burst)
+        worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=scheduler)
     )

@@ -1,19 +1,21 @@
-"""The embedded redis-server: shared by processes, outliving the one that started it."""
+"""The embedded redis-server: shared by processes, outliving the one that started it, and
+losing at most a second of writes when it dies."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
-import pytest
 import redis
 
 from bot.adapters.redis_server import (
     EmbeddedServer,
     connect,
+    embedded_server_pid,
     ensure_embedded_server,
     stop_embedded_server,
 )
@@ -31,16 +33,6 @@ client = redis.Redis.from_url(server.url)
 client.rpush("visitors", sys.argv[2])
 print(client.info("server")["process_id"])
 """
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    # Not tmp_path: its depth would push the socket path past the unix limit on some runners,
-    # and this test wants the socket inside the state directory.
-    with tempfile.TemporaryDirectory(prefix="porch-") as directory:
-        path = Path(directory) / "state"
-        yield path
-        stop_embedded_server(path)
 
 
 def _run_child(state_dir: Path, name: str) -> int:
@@ -103,3 +95,57 @@ def test_deep_state_dir_gets_a_short_socket(tmp_path: Path) -> None:
     server = EmbeddedServer(deep)
     assert len(str(server.socket_path)) <= 100
     assert server.socket_path == EmbeddedServer(deep).socket_path
+
+
+def test_writes_are_appended_and_synced_every_second(state_dir: Path) -> None:
+    server = ensure_embedded_server(state_dir)
+    client = redis.Redis.from_url(server.url)
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
+    client.set("delivery", "abc123")
+    deadline = time.monotonic() + 3
+    while b"abc123" not in server.append_only_path.read_bytes():
+        assert time.monotonic() < deadline, "the write never reached the append-only file"
+        time.sleep(0.05)
+    client.close()
+
+
+def test_a_killed_server_loses_at_most_the_last_second(state_dir: Path) -> None:
+    server = ensure_embedded_server(state_dir)
+    client = redis.Redis.from_url(server.url)
+    client.set("run", "building")
+    time.sleep(1.5)  # more than appendfsync's second
+    pid = embedded_server_pid(state_dir)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # no shutdown, no final save: a crash
+    client.close()
+    while embedded_server_pid(state_dir) is not None:
+        time.sleep(0.05)
+    server = ensure_embedded_server(state_dir)
+    assert redis.Redis.from_url(server.url).get("run") == b"building"
+
+
+def test_a_snapshot_from_before_append_only_is_loaded_then_appended_to(state_dir: Path) -> None:
+    server = ensure_embedded_server(state_dir)
+    client = redis.Redis.from_url(server.url)
+    client.set("queued", "before the upgrade")
+    client.save()
+    client.close()
+    stop_embedded_server(state_dir)
+    server.append_only_path.unlink()  # a state directory that only ever had snapshots
+    server = ensure_embedded_server(state_dir)
+    client = redis.Redis.from_url(server.url)
+    assert client.get("queued") == b"before the upgrade"
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert server.append_only_path.exists()
+    assert "appendonly yes" in server.config_path.read_text()
+    client.close()
+
+
+def test_stop_returns_once_the_server_is_gone(state_dir: Path) -> None:
+    server = ensure_embedded_server(state_dir)
+    assert embedded_server_pid(state_dir) is not None
+    assert stop_embedded_server(state_dir)
+    assert embedded_server_pid(state_dir) is None
+    assert not server.pid_path.exists()
+    assert not stop_embedded_server(state_dir)

@@ -1,5 +1,6 @@
 """The diamond from a `/porch parallel` comment, on real processes: Redis, the local GitHub,
-the web app, two workers and a scripted builder that sleeps and edits files."""
+the web app, an events worker, two builder workers and a scripted builder that sleeps and edits
+files."""
 
 from __future__ import annotations
 

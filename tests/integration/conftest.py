@@ -22,7 +22,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bot.adapters.queues import BUILDERS_QUEUE, events_queue, worker_queues
+from bot.adapters.queues import BUILDERS_QUEUE, Role, builders_queue, events_queue
 from bot.adapters.store import RunStore
 from bot.core.state import RunState
 from bot.settings import Settings
@@ -57,7 +57,7 @@ class Porch:
     def settle(self, rounds: int = 50) -> None:
         for _ in range(rounds):
             self.hub.flush()
-            queues = worker_queues(self.redis)
+            queues = [events_queue(self.redis), builders_queue(self.redis)]
             for queue in queues:
                 _run_scheduled_now(queue)
             if not any(queue.count for queue in queues):
@@ -153,10 +153,10 @@ def porch(
         thread.join()
 
 
-def start_worker(**options: object) -> subprocess.Popen[bytes]:
-    """A real `porch-parallel worker --burst` process on this test's Redis and GitHub."""
+def start_worker(role: Role, **options: object) -> subprocess.Popen[bytes]:
+    """A real `porch-parallel worker --role ROLE --burst` on this test's Redis and GitHub."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker", "--burst"],
+        [sys.executable, "-m", "bot", "worker", "--role", role.value, "--burst"],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

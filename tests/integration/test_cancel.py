@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rq.job import JobStatus
 
+from bot.adapters.queues import Role
 from bot.core.state import PhaseStatus, RunStatus
 from tests.integration.conftest import MAINTAINER, REPO, Porch, porch_config, start_worker, wait_for
 
@@ -16,7 +17,7 @@ def test_cancel_stops_a_running_agent(porch: Porch, tmp_path: Path) -> None:
     porch.repo(config=porch_config(f"sleep 30; touch {finished}"))
     issue = porch.open_and_comment()
     job = porch.orchestrate_until_a_builder_is_queued()
-    worker = start_worker()
+    worker = start_worker(Role.BUILDERS)
     try:
         wait_for(lambda: job.get_status() == JobStatus.STARTED, "the builder to start")
         porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch cancel")

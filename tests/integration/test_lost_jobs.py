@@ -10,7 +10,7 @@ from rq import Queue
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
-from bot.adapters.queues import BUILDERS_QUEUE
+from bot.adapters.queues import BUILDERS_QUEUE, Role
 from bot.core.state import PhaseStatus, RunStatus
 from tests.integration.conftest import BUILDER, Porch, porch_config, start_worker, wait_for
 
@@ -23,7 +23,7 @@ def test_a_builder_whose_worker_dies_is_noticed_and_its_phase_retried(porch: Por
     issue = porch.open_and_comment()
     job = porch.orchestrate_until_a_builder_is_queued()
 
-    worker = start_worker(start_new_session=True)
+    worker = start_worker(Role.BUILDERS, start_new_session=True)
     try:
         wait_for(lambda: job.get_status() == JobStatus.STARTED, "the builder to start")
         os.killpg(worker.pid, signal.SIGKILL)  # the machine goes away, worker and work horse

@@ -22,23 +22,10 @@ def test_the_shipped_sample_plan_is_the_one_in_examples() -> None:
     assert SAMPLE_PLAN.read_text() == (EXAMPLES / "diamond.md").read_text()
 
 
-def test_workers_with_roles_are_one_for_events_and_one_per_builder() -> None:
+def test_workers_are_one_for_events_and_one_per_builder() -> None:
     worker = [sys.executable, "-m", "bot", "worker"]
-    assert localstack.worker_commands(2, roles=True) == [
+    assert localstack.worker_commands(2) == [
         ("worker-events", [*worker, "--role", "events"]),
         ("worker-builders-1", [*worker, "--role", "builders"]),
         ("worker-builders-2", [*worker, "--role", "builders"]),
     ]
-
-
-def test_workers_without_roles_each_take_both_queues() -> None:
-    worker = [sys.executable, "-m", "bot", "worker"]
-    assert localstack.worker_commands(2, roles=False) == [
-        ("worker-1", worker),
-        ("worker-2", worker),
-    ]
-
-
-def test_the_role_probe_asks_the_installed_worker_command() -> None:
-    # True once `porch-parallel worker` takes --role; either answer starts a working stack.
-    assert isinstance(localstack.worker_roles_supported(), bool)

@@ -31,25 +31,8 @@ WORKER = [sys.executable, "-m", "bot", "worker"]
 
 
 @functools.cache
-def worker_roles_supported() -> bool:
-    """Whether this version's `porch-parallel worker` takes `--role events|builders`.
-
-    Asked once, of the very command the stack starts; a version without roles refuses the
-    option, and there every worker takes both queues.
-    """
-    shown = subprocess.run(
-        [*WORKER, "--help"], capture_output=True, text=True, check=False, timeout=START_TIMEOUT
-    )
-    return "--role" in shown.stdout
-
-
-def worker_commands(builders: int, roles: bool) -> list[tuple[str, list[str]]]:
-    """(name, argv) of each worker: one for events and effects, `builders` for builders.
-
-    Without `roles`, `builders` workers that each take both queues.
-    """
-    if not roles:
-        return [(f"worker-{index}", WORKER) for index in range(1, builders + 1)]
+def worker_commands(builders: int) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each worker: one for events and effects, `builders` for builders."""
     return [
         ("worker-events", [*WORKER, "--role", "events"]),
         *(
@@ -161,7 +144,8 @@ class LocalStack:
         _wait_until(
             lambda: requests.get(f"{self.web_url}/healthz", timeout=1).ok, "the web process"
         )
-        for name, command in worker_commands(self.workers, worker_roles_supported()):
+        # As deployed: one events worker, and `workers` builder workers beside it.
+        for name, command in worker_commands(self.workers):
             self._spawn(name, command, self.env)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:

@@ -6,6 +6,8 @@ file porch-parallel wrote, and leaves its changes for porch-parallel to commit. 
   SCRIPTED_BUILDER_FAIL      comma-separated phase ids that fail (exit 1)
   SCRIPTED_BUILDER_TIMELINE  a file to append "start|end <phase> <epoch seconds>" lines to
   SCRIPTED_BUILDER_SHARED    a file every phase rewrites with its own text (to make conflicts)
+  SCRIPTED_BUILDER_PGIDS     a file to append "<phase> <process group id>" lines to, so that a
+                             test can check the builder's whole process group is gone
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ def main() -> int:
     phase = os.environ["PORCH_PHASE_ID"]
     prompt = Path(os.environ["PORCH_PROMPT_FILE"]).read_text()
     note("start", phase)
+    pgids = os.environ.get("SCRIPTED_BUILDER_PGIDS")
+    if pgids:
+        with open(pgids, "a") as out:
+            out.write(f"{phase} {os.getpgid(0)}\n")
     print(
         f"building {phase} ({os.environ['PORCH_PHASE_TITLE']}), iteration "
         f"{os.environ['PORCH_ITERATION']}; the prompt has {len(prompt.splitlines())} lines"
