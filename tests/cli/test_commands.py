@@ -33,7 +33,7 @@ def test_an_unknown_role_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     ("role", "absent"),
     [
         (Role.BUILDERS, ("workers.intake", "bot.handlers", "gidgethub")),
-        (Role.EVENTS, ("workers.builders", "bot.adapters.process", "bot.core.prompt")),
+        (Role.EVENTS, ("flask", "gunicorn", "bot.web")),
     ],
 )
 def test_a_worker_loads_only_its_own_jobs(role: Role, absent: tuple[str, ...]) -> None:

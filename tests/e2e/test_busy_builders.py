@@ -27,6 +27,7 @@ from bot.adapters.store import RunStore
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from porch_localstack.demo import SCRIPTED_BUILDER
 from porch_localstack.localstack import LocalStack
+from workers.registry import plan_job
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +90,7 @@ class BusyRun:
         self.stack = stack
         self.pgids = pgids
         self.redis = redis.Redis.from_url(stack.redis_url)
-        self.store = RunStore(self.redis)
+        self.store = RunStore(self.redis, plan_job)
         self.issue = 0
 
     def start(self) -> None:

@@ -19,7 +19,7 @@ from rq import Worker
 
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.adapters.redis_server import EmbeddedServer, embedded_server_pid
-from bot.localstack import free_port
+from porch_localstack.localstack import free_port
 
 pytestmark = pytest.mark.e2e
 
