@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -72,6 +73,45 @@ def to_json(plan: Plan, analysis: PlanAnalysis) -> dict[str, Any]:
             for conflict in analysis.predicted_conflicts
         ],
     }
+
+
+_BLOCK_WIDTH = 100
+
+
+def _block_phase(phase: Phase) -> str:
+    """One phase of the JSON block, its fields packed into lines of at most 100 characters
+    (one field may run longer), as the examples in docs/plan-format.md are written."""
+    fields: dict[str, object] = {
+        "id": phase.id,
+        "title": phase.title,
+        "depends_on": list(phase.depends_on),
+    }
+    if phase.estimate_minutes is not None:
+        minutes = phase.estimate_minutes
+        fields["estimate_minutes"] = int(minutes) if minutes.is_integer() else minutes
+    fields["touches"] = list(phase.touches)
+    lines = ["  {"]
+    for number, (key, value) in enumerate(fields.items()):
+        item = f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+        last = number == len(fields) - 1
+        item += "}" if last else ","
+        if lines[-1] == "  {":
+            lines[-1] += item
+        elif len(lines[-1]) + 1 + len(item) <= _BLOCK_WIDTH:
+            lines[-1] += " " + item
+        else:
+            lines.append("   " + item)
+    return "\n".join(lines)
+
+
+def to_json_block(plan: Plan) -> str:
+    """The plan's graph as the fenced JSON block the reader takes before anything else (see
+    `bot.plan.jsonblock`), for an author to paste into the plan and edit: every phase's
+    `id`, `title`, `depends_on` and `touches`, and `estimate_minutes` where known."""
+    if not plan.phases:
+        return '```json\n{"phases": []}\n```\n'
+    body = ",\n".join(_block_phase(phase) for phase in plan.phases)
+    return f'```json\n{{"phases": [\n{body}\n]}}\n```\n'
 
 
 def _diagnostic_lines(title: str, items: tuple[Diagnostic, ...]) -> list[str]:
