@@ -78,9 +78,28 @@ def to_json(plan: Plan, analysis: PlanAnalysis) -> dict[str, Any]:
 _BLOCK_WIDTH = 100
 
 
+def _block_field(key: str, value: object, end: str) -> list[str]:
+    """`"key": value` and what follows it (`,` or `}`), a long list wrapped under itself."""
+    text = f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{end}"
+    if not isinstance(value, list) or len(text) + 3 <= _BLOCK_WIDTH:
+        return [text]
+    head = f"{json.dumps(key)}: ["
+    lines = [head]
+    for number, element in enumerate(value):
+        piece = json.dumps(element, ensure_ascii=False)
+        piece += "," if number < len(value) - 1 else "]" + end
+        if lines[-1] == head:
+            lines[-1] += piece
+        elif 3 + len(lines[-1]) + 1 + len(piece) <= _BLOCK_WIDTH:
+            lines[-1] += " " + piece
+        else:
+            lines.append(" " * len(head) + piece)
+    return lines
+
+
 def _block_phase(phase: Phase) -> str:
     """One phase of the JSON block, its fields packed into lines of at most 100 characters
-    (one field may run longer), as the examples in docs/plan-format.md are written."""
+    (a long title or path may run over), as the examples in docs/plan-format.md are written."""
     fields: dict[str, object] = {
         "id": phase.id,
         "title": phase.title,
@@ -91,16 +110,16 @@ def _block_phase(phase: Phase) -> str:
         fields["estimate_minutes"] = int(minutes) if minutes.is_integer() else minutes
     fields["touches"] = list(phase.touches)
     lines = ["  {"]
+    joinable = True  # whether the next field may go on the current line
     for number, (key, value) in enumerate(fields.items()):
-        item = f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
-        last = number == len(fields) - 1
-        item += "}" if last else ","
-        if lines[-1] == "  {":
-            lines[-1] += item
-        elif len(lines[-1]) + 1 + len(item) <= _BLOCK_WIDTH:
-            lines[-1] += " " + item
+        parts = _block_field(key, value, "}" if number == len(fields) - 1 else ",")
+        if len(parts) == 1 and lines[-1] == "  {":
+            lines[-1] += parts[0]
+        elif len(parts) == 1 and joinable and len(lines[-1]) + 1 + len(parts[0]) <= _BLOCK_WIDTH:
+            lines[-1] += " " + parts[0]
         else:
-            lines.append("   " + item)
+            lines += ["   " + part for part in parts]
+        joinable = len(parts) == 1
     return "\n".join(lines)
 
 

@@ -74,6 +74,17 @@ def test_short_phases_stay_on_one_line_and_odd_titles_survive() -> None:
     ]
 
 
+def test_long_lists_wrap_under_themselves() -> None:
+    paths = tuple(f"src/module_{n}/implementation.py" for n in range(8))
+    plan = Plan(phases=(Phase("a", "1", "A", 1), Phase("b", "2", "B", 2, ("a",), paths)))
+    lines = to_json_block(plan).splitlines()
+    assert lines[3] == '  {"id": "b", "title": "B", "depends_on": ["a"],'
+    assert lines[4].startswith('   "touches": ["src/module_0/implementation.py", ')
+    assert lines[5].startswith('               "src/module_')
+    assert max(len(line) for line in lines) <= 100
+    assert parse_plan("\n".join(lines)).phase("b").touches == paths
+
+
 def test_a_plan_without_phases_writes_an_empty_block() -> None:
     assert to_json_block(Plan(phases=())) == '```json\n{"phases": []}\n```\n'
 
