@@ -364,19 +364,26 @@ def task_list_phases(
     stated, warnings = statements(doc, task_list)
     warnings = list(task_list.warnings) + warnings + _empty_warnings(task_list)
     warnings += _polish_warnings(task_list)
-    graph = _phase_graph(task_list, stated)
     units = _units(task_list, split_parallel_tasks)
-    units_graph = _UnitGraph(task_list, units, graph)
-    units_graph.add_defaults()
-    units_graph.add_stated_edges()
-    depends = units_graph.depends_on()
+    ids = [unit.id for mine in units for unit in mine]
+    depends: dict[str, tuple[tuple[str, ...], int]] = {}
+    errors: list[Diagnostic] = []
+    # Two phases with one label share an id, which the analysis refuses as it does in any
+    # plan; one id for two units would also tie them into a cycle, so no graph is built.
+    if len(set(ids)) == len(ids):
+        units_graph = _UnitGraph(task_list, units, _phase_graph(task_list, stated))
+        units_graph.add_defaults()
+        units_graph.add_stated_edges()
+        depends = units_graph.depends_on()
+        warnings += units_graph.warnings
+        errors += units_graph.errors
     phases = tuple(
-        _phase(doc, task_list.phases[unit.phase], unit, *depends[unit.id])
+        _phase(doc, task_list.phases[unit.phase], unit, *depends.get(unit.id, ((), 0)))
         for mine in units
         for unit in mine
     )
-    ordered = sorted(warnings + units_graph.warnings, key=lambda w: w.line)
-    return TaskListPhases(phases, tuple(ordered), tuple(units_graph.errors))
+    ordered = sorted(warnings, key=lambda w: w.line)
+    return TaskListPhases(phases, tuple(ordered), tuple(errors))
 
 
 def task_list_sections(

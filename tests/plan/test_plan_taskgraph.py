@@ -526,9 +526,10 @@ def test_a_task_reference_to_a_split_task_waits_for_that_task_only() -> None:
     assert plan.phase("phase_4").depends_on == ("phase_3_t003",)
 
 
-def test_two_phases_with_one_label_are_an_error_as_in_markdown_plans() -> None:
+@pytest.mark.parametrize("split", [False, True])
+def test_two_phases_with_one_label_are_an_error_as_in_markdown_plans(split: bool) -> None:
     text = LIST.replace("## Phase 4: User Story 2", "## Phase 3: User Story 2")
-    analysis = analyse(parse_plan(text))
+    analysis = analyse(parse_plan(text, split_parallel_tasks=split))
     assert [e.message for e in analysis.errors] == ["duplicate phase id phase_3 (lines 11, 17)"]
 
 

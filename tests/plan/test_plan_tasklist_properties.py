@@ -166,3 +166,49 @@ def test_the_json_block_of_a_task_list_reads_back_the_same(listed: _List, split:
 @given(graph=dags(), writer=st.sampled_from(sorted(WRITERS)))
 def test_no_codev_plan_is_read_as_a_task_list(graph: dict[str, list[str]], writer: str) -> None:
     assert read_task_list(scan(WRITERS[writer](graph))) is None
+
+
+TASK_FRAGMENTS = [
+    "## Phase 1: Setup\n",
+    "## Phase 2: Foundational (Blocking Prerequisites)\n",
+    "## Phase 3: User Story 1 - A (Priority: P1)\n",
+    "### Phase 4: User Story 2 - B\n",
+    "## Phase 4.5: More\n",
+    "## Phase N: Polish & Cross-Cutting Concerns\n",
+    "- [ ] T001 Create src/a.py\n",
+    "- [ ] T002 [P] [US1] Add src/b/\n",
+    "- [x] T003 [P] Edit `README.md` (depends on T002, T009)\n",
+    "- [ ] T-S1-P01-001 [US2] after T001\n",
+    "  - also docs/c.md\n",
+    "- [ ] unnumbered item\n",
+    "## Dependencies & Execution Order\n",
+    "- **User Story 2 (P2)**: Can start after Foundational (Phase 2) - Depends on US1\n",
+    "- **US1**: Requires User Story 2 complete\n",
+    "- **Polish (Final Phase)**: Depends on all desired user stories\n",
+    "**Dependencies**: US2, Phase 9\n",
+    '```json\n{"phases": [{"id": "phase_1"}]}\n```\n',
+    "```\n",
+    "---\n",
+    "\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.one_of(st.sampled_from(TASK_FRAGMENTS), st.text(max_size=20)), max_size=40),
+    split=st.booleans(),
+)
+def test_parsing_a_task_list_never_raises(pieces: list[str], split: bool) -> None:
+    text = "".join(pieces)
+    plan = parse_plan(text, split_parallel_tasks=split)
+    analysis = analyse(plan)
+    if plan.source is PlanSource.TASK_LIST and not plan.errors:
+        # Stated dependencies never close a cycle: they are dropped instead.
+        assert not any("cycle" in error.message for error in analysis.errors)
+    for item in (*plan.errors, *plan.warnings, *analysis.errors):
+        assert 0 <= item.line <= text.count("\n") + text.count("\r") + 1
+    if analysis.valid:
+        again = parse_plan(to_json_block(plan))
+        assert [(p.id, p.title, p.depends_on, p.touches) for p in again.phases] == [
+            (p.id, p.title, p.depends_on, p.touches) for p in plan.phases
+        ]
