@@ -12,8 +12,9 @@ from bot.plan.jsonblock import JsonBlock, JsonPhase, phase_blocks
 from bot.plan.markdown import Document, scan
 from bot.plan.model import DependencySource, Diagnostic, Phase, Plan, PlanSource
 from bot.plan.rules import Declared, PhaseRef, Resolver, declare
-from bot.plan.taskgraph import task_list_phases, task_list_sections
+from bot.plan.taskgraph import task_list_phases
 from bot.plan.tasklist import TaskList, read_task_list
+from bot.plan.taskunits import task_list_sections
 from bot.plan.touches import section_touches
 
 Paths = tuple[str, ...]

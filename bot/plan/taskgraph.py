@@ -10,7 +10,6 @@ close a cycle is dropped with a warning. Edges implied by others are left out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,58 +17,14 @@ from functools import partial
 import networkx as nx
 
 from bot.plan.markdown import Document
-from bot.plan.model import DependencySource, Diagnostic, Phase
+from bot.plan.model import Diagnostic, Phase
 from bot.plan.taskdeps import Statement, statements
-from bot.plan.tasklist import PhaseKind, Task, TaskList, TaskPhase
-from bot.plan.tasksections import phase_section, task_section
+from bot.plan.tasklist import PhaseKind, Task, TaskList
+from bot.plan.taskunits import Unit, phase_units, unit_phase
 
 # Each reference to a later phase or task is checked for a cycle by a search of the graph;
 # real task lists hold a handful, and thousands in a generated list would take minutes.
 MAX_LATER_REFERENCES = 200
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """What one builder gets: a phase (less its split-off tasks), or one `[P]` task."""
-
-    id: str
-    phase: int  # position of its phase in the task list
-    task: Task | None  # the `[P]` task it runs alone; None for the phase itself
-    tasks: tuple[Task, ...]
-
-
-def task_unit_id(phase: TaskPhase, task: Task) -> str:
-    """`phase_3_t014`: the id of a `[P]` task run as a phase of its own."""
-    return f"{phase.id}_{re.sub(r'[^a-z0-9]+', '_', task.id.lower()).strip('_')}"
-
-
-def _split_off(phase: TaskPhase, split: bool) -> list[Task]:
-    """The `[P]` tasks that run alone: only with the option, and only when a phase has two
-    or more (one has nothing to run beside). A repeated task id stays with its phase."""
-    if not split:
-        return []
-    seen: set[str] = set()
-    parallel = []
-    for task in phase.tasks:
-        if task.parallel and task.id not in seen:
-            parallel.append(task)
-        seen.add(task.id)
-    return parallel if len(parallel) >= 2 else []
-
-
-def _units(task_list: TaskList, split: bool) -> list[list[_Unit]]:
-    """The units of each phase, in order: its split-off tasks, then what is left of it. An
-    empty phase (no task, no checklist item) has none."""
-    units: list[list[_Unit]] = []
-    for position, phase in enumerate(task_list.phases):
-        alone = _split_off(phase, split)
-        ids = {task.index for task in alone}
-        mine = [_Unit(task_unit_id(phase, t), position, t, (t,)) for t in alone]
-        rest = tuple(task for task in phase.tasks if task.index not in ids)
-        if phase.has_items and (rest or not alone):
-            mine.append(_Unit(phase.id, position, None, rest))
-        units.append(mine)
-    return units
 
 
 @dataclass
@@ -151,11 +106,11 @@ def _polish_warnings(task_list: TaskList) -> list[Diagnostic]:
     return warnings
 
 
-class _UnitGraph:
+class UnitGraph:
     """The edges between units: the template's first (they cannot form a cycle), then what
     the list states, each forward one checked for a cycle."""
 
-    def __init__(self, task_list: TaskList, units: list[list[_Unit]], graph: _Graph) -> None:
+    def __init__(self, task_list: TaskList, units: list[list[Unit]], graph: _Graph) -> None:
         self.task_list = task_list
         self.units = units
         self.phase_graph = graph
@@ -322,34 +277,6 @@ def _empty_warnings(task_list: TaskList) -> list[Diagnostic]:
     ]
 
 
-def _phase(
-    doc: Document, phase: TaskPhase, unit: _Unit, depends: tuple[str, ...], line: int
-) -> Phase:
-    source = DependencySource.TASK_LIST_STATED if line else DependencySource.TASK_LIST_TEMPLATE
-    if unit.task is None:
-        split = {task.index for task in phase.tasks} - {task.index for task in unit.tasks}
-        title, start, section = phase.title, phase.index + 1, phase_section(doc, phase, split)
-    else:
-        task = unit.task
-        title, start, section = (
-            f"{task.id} {task.text}",
-            task.index + 1,
-            task_section(doc, phase, task),
-        )
-    touches = tuple(dict.fromkeys(path for task in unit.tasks for path in task.paths))
-    return Phase(
-        id=unit.id,
-        label=phase.label,
-        title=title,
-        line=start,
-        depends_on=depends,
-        touches=touches,
-        section=section,
-        depends_line=line,
-        depends_source=source,
-    )
-
-
 @dataclass(frozen=True)
 class TaskListPhases:
     phases: tuple[Phase, ...]
@@ -364,44 +291,23 @@ def task_list_phases(
     stated, warnings = statements(doc, task_list)
     warnings = list(task_list.warnings) + warnings + _empty_warnings(task_list)
     warnings += _polish_warnings(task_list)
-    units = _units(task_list, split_parallel_tasks)
+    units = phase_units(task_list, split_parallel_tasks)
     ids = [unit.id for mine in units for unit in mine]
     depends: dict[str, tuple[tuple[str, ...], int]] = {}
     errors: list[Diagnostic] = []
     # Two phases with one label share an id, which the analysis refuses as it does in any
     # plan; one id for two units would also tie them into a cycle, so no graph is built.
     if len(set(ids)) == len(ids):
-        units_graph = _UnitGraph(task_list, units, _phase_graph(task_list, stated))
+        units_graph = UnitGraph(task_list, units, _phase_graph(task_list, stated))
         units_graph.add_defaults()
         units_graph.add_stated_edges()
         depends = units_graph.depends_on()
         warnings += units_graph.warnings
         errors += units_graph.errors
     phases = tuple(
-        _phase(doc, task_list.phases[unit.phase], unit, *depends.get(unit.id, ((), 0)))
+        unit_phase(doc, task_list.phases[unit.phase], unit, *depends.get(unit.id, ((), 0)))
         for mine in units
         for unit in mine
     )
     ordered = sorted(warnings, key=lambda w: w.line)
     return TaskListPhases(phases, tuple(ordered), tuple(errors))
-
-
-def task_list_sections(
-    doc: Document, task_list: TaskList, ids: set[str]
-) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Section and touched paths for the ids a JSON block gives a task list's phases: a
-    phase's id is the phase less those of its tasks the block lists as phases of their own
-    (`phase_3_t014`)."""
-    found: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for phase in task_list.phases:
-        alone = [task for task in phase.tasks if task_unit_id(phase, task) in ids]
-        for task in alone:
-            found.setdefault(
-                task_unit_id(phase, task), (task_section(doc, phase, task), task.paths)
-            )
-        if phase.id in ids:
-            split = {task.index for task in alone}
-            rest = [task for task in phase.tasks if task.index not in split]
-            paths = tuple(dict.fromkeys(path for task in rest for path in task.paths))
-            found.setdefault(phase.id, (phase_section(doc, phase, split), paths))
-    return found

@@ -71,7 +71,12 @@ class TaskPhase:
     story: int | None
     priority: int | None
     tasks: tuple[Task, ...]
-    has_items: bool  # any checkbox item, with a task id or without
+    other_items: int  # checklist items without a task id: work too, but not a task
+
+    @property
+    def has_items(self) -> bool:
+        """Whether the phase holds any work: a task, or another checklist item."""
+        return bool(self.tasks) or self.other_items > 0
 
     @property
     def id(self) -> str:
@@ -185,9 +190,10 @@ def _task(doc: Document, index: int, end: int) -> Task | None:
     )
 
 
-def _tasks(doc: Document, ranges: list[tuple[int, int]]) -> tuple[list[Task], bool]:
+def _tasks(doc: Document, ranges: list[tuple[int, int]]) -> tuple[list[Task], int]:
+    """The task lines of a phase, and how many checklist items without a task id it holds."""
     tasks: list[Task] = []
-    has_items = False
+    other_items = 0
     for start, end in ranges:
         index = start + 1
         while index < end:
@@ -195,13 +201,11 @@ def _tasks(doc: Document, ranges: list[tuple[int, int]]) -> tuple[list[Task], bo
             if task:
                 tasks.append(task)
                 index = task.end
-                has_items = True
                 continue
-            has_items = has_items or (
-                not doc.in_fence[index] and bool(_CHECKBOX.match(doc.lines[index]))
-            )
+            if not doc.in_fence[index] and _CHECKBOX.match(doc.lines[index]):
+                other_items += 1
             index += 1
-    return tasks, has_items
+    return tasks, other_items
 
 
 def _kind(title: str, tasks: list[Task]) -> tuple[PhaseKind, int | None]:
@@ -268,7 +272,7 @@ def read_task_list(doc: Document) -> TaskList | None:
         return None
     phases: list[TaskPhase] = []
     for header, ranges in _group(doc, headers):
-        tasks, has_items = _tasks(doc, ranges)
+        tasks, other_items = _tasks(doc, ranges)
         kind, story = _kind(header.title, tasks)
         priority = _PRIORITY.search(header.title)
         phases.append(
@@ -281,7 +285,7 @@ def read_task_list(doc: Document) -> TaskList | None:
                 story=story,
                 priority=int(priority.group(1)) if priority else None,
                 tasks=tuple(tasks),
-                has_items=has_items,
+                other_items=other_items,
             )
         )
     with_tasks = sum(1 for phase in phases if phase.tasks)

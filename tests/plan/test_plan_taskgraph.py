@@ -595,3 +595,10 @@ def test_too_many_references_to_later_tasks_are_refused() -> None:
         "the task list names later phases or tasks as prerequisites 201 times, more than the "
         "200 that are checked for cycles; refused"
     ]
+
+
+def test_a_checklist_item_without_an_id_keeps_the_rest_of_its_phase() -> None:
+    text = LIST.replace("- [ ] T005 [US1] Wire them in src/app.py", "- [ ] Wire them in src/app.py")
+    plan = parse_plan(text, split_parallel_tasks=True)
+    assert plan.phase("phase_3").depends_on == ("phase_3_t003", "phase_3_t004")
+    assert "- [ ] Wire them in src/app.py" in plan.phase("phase_3").section
