@@ -13,7 +13,7 @@ from bot.cli.commands import add_commands as add_process_commands
 from bot.plan.graph import analyse
 from bot.plan.model import Diagnostic
 from bot.plan.parse import MAX_PLAN_BYTES, parse_plan_bytes
-from bot.plan.render import to_json, to_mermaid, to_text
+from bot.plan.render import to_json, to_json_block, to_mermaid, to_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -39,7 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read a plan, check it, and show its waves, critical path and makespan.",
     )
     plan.add_argument("path", metavar="PATH|-", help="plan markdown file, or - for stdin")
-    plan.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    plan.add_argument(
+        "--format",
+        choices=("text", "json", "mermaid", "json-block"),
+        default="text",
+        help="json-block: the graph as the plan's JSON block, to paste into the plan and edit",
+    )
+    plan.add_argument(
+        "--split-parallel-tasks",
+        action="store_true",
+        help="in a spec-kit task list, run each [P] task as a phase of its own",
+    )
     plan.set_defaults(handler=run_plan)
     add_process_commands(commands)
     return parser
@@ -66,10 +76,12 @@ def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO
     except OSError as error:
         print(f"porch-parallel plan: cannot read {name}: {error.strerror or error}", file=err)
         return EXIT_USAGE
-    plan = parse_plan_bytes(data)
+    plan = parse_plan_bytes(data, split_parallel_tasks=args.split_parallel_tasks)
     analysis = analyse(plan)
     if args.format == "json":
         print(json.dumps(to_json(plan, analysis), indent=2, ensure_ascii=False), file=out)
+    elif analysis.valid and args.format == "json-block":
+        print(to_json_block(plan), end="", file=out)
     elif analysis.valid:
         render = to_text if args.format == "text" else to_mermaid
         print(render(plan, analysis), end="", file=out)

@@ -22,6 +22,19 @@ class DependencySource(StrEnum):
     TABLE = "table"
     PREVIOUS_PHASE = "previous-phase"
     FIRST_PHASE = "first-phase"
+    # A spec-kit task list: the template's order alone, or with what the list states
+    # ("Depends on US1", "(depends on T012)").
+    TASK_LIST_TEMPLATE = "template"
+    TASK_LIST_STATED = "stated"
+
+
+class PlanSource(StrEnum):
+    """Where a plan's phases came from, in the order they are tried (docs/plan-format.md)."""
+
+    JSON_BLOCK = "json-block"
+    TASK_LIST = "task-list"
+    HEADERS = "headers"
+    NONE = "none"  # no phases were found
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Plan:
     warnings: tuple[Diagnostic, ...] = ()
     errors: tuple[Diagnostic, ...] = field(default_factory=tuple)
     claims: tuple[Claim, ...] = ()
+    source: PlanSource = PlanSource.NONE
 
     def phase(self, phase_id: str) -> Phase:
         for phase in self.phases:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 
 from bot.plan.claims import find_claims
 from bot.plan.headers import HeaderPhase, header_phases
 from bot.plan.jsonblock import JsonBlock, JsonPhase, phase_blocks
 from bot.plan.markdown import Document, scan
-from bot.plan.model import DependencySource, Diagnostic, Phase, Plan
+from bot.plan.model import DependencySource, Diagnostic, Phase, Plan, PlanSource
 from bot.plan.rules import Declared, PhaseRef, Resolver, declare
+from bot.plan.taskgraph import task_list_phases
+from bot.plan.tasklist import TaskList, read_task_list
+from bot.plan.taskunits import task_list_sections
 from bot.plan.touches import section_touches
+
+Paths = tuple[str, ...]
 
 MAX_PLAN_BYTES = 2 * 1024 * 1024  # the largest real plan is ~50 kB
 _ID_LABEL = re.compile(r"^phase[_-]?(\d+[a-z]?|[a-z])(?:[_-].*)?$", re.IGNORECASE)
@@ -60,8 +66,13 @@ def _match(block: JsonBlock, headers: list[HeaderPhase]) -> dict[int, HeaderPhas
 
 
 def _from_json(
-    block: JsonBlock, headers: list[HeaderPhase], warnings: list[Diagnostic]
+    block: JsonBlock,
+    headers: list[HeaderPhase],
+    warnings: list[Diagnostic],
+    empty: Set[int] = frozenset(),
 ) -> list[_Draft]:
+    """Phases from the JSON block, matched to their headers. `empty` holds the header lines
+    of task-list phases without tasks: a block written back from the list leaves them out."""
     matched = _match(block, headers)
     drafts = []
     for position, phase in enumerate(block.phases):
@@ -72,7 +83,7 @@ def _from_json(
         drafts.append(_Draft(phase.id, label, title, line, header, phase))
     taken = {header.index for header in matched.values()}
     for header in headers:
-        if header.index not in taken:
+        if header.index not in taken and header.index not in empty:
             message = f"header Phase {header.label} matches no phase of the JSON block; ignored"
             warnings.append(Diagnostic(message, header.index + 1))
     return drafts
@@ -97,16 +108,18 @@ def _choose_block(
     return None
 
 
-def _drafts(doc: Document, warnings: list[Diagnostic], errors: list[Diagnostic]) -> list[_Draft]:
-    headers = header_phases(doc)
-    block = _choose_block(phase_blocks(doc), headers, warnings)
+def _drafts(
+    doc: Document,
+    block: JsonBlock | None,
+    headers: list[HeaderPhase],
+    task_list: TaskList | None,
+    warnings: list[Diagnostic],
+) -> list[_Draft]:
     if block is None or not block.phases:
-        if block is not None:
-            errors += block.errors
         return _from_headers(headers)
-    errors += block.errors
     warnings += block.warnings
-    return _from_json(block, header_phases(doc, merge_same_level=True), warnings)
+    empty = {p.index for p in task_list.phases if not p.has_items} if task_list else set()
+    return _from_json(block, header_phases(doc, merge_same_level=True), warnings, empty)
 
 
 def _overview(doc: Document) -> str:
@@ -125,14 +138,19 @@ def _json_declared(draft: _Draft) -> Declared | None:
     return Declared(json.depends_on, DependencySource.JSON, json.line)
 
 
-def _build(doc: Document, draft: _Draft, declared: Declared) -> Phase:
+def _build(
+    doc: Document, draft: _Draft, declared: Declared, task_part: tuple[str, Paths] | None
+) -> Phase:
+    """The phase; `task_part` is its section and paths when a task list holds it."""
     ranges = draft.header.ranges() if draft.header else []
     json = draft.json
+    if task_part is not None:
+        section, touches = task_part
+    else:
+        section = "\n".join("\n".join(doc.lines[start:end]) for start, end in ranges)
+        touches = section_touches(doc, ranges)
     if json is not None and json.touches is not None:
         touches = json.touches
-    else:
-        touches = section_touches(doc, ranges)
-    section = "\n".join("\n".join(doc.lines[start:end]) for start, end in ranges)
     return Phase(
         id=draft.id,
         label=draft.label,
@@ -156,23 +174,56 @@ def _phase_ref(draft: _Draft) -> PhaseRef:
     return PhaseRef(draft.id, draft.label, ranges, unique)
 
 
-def parse_plan(text: str) -> Plan:
-    """Read plan markdown. Never raises: what is wrong becomes `errors`, with line numbers."""
+def _source(
+    block: JsonBlock | None, task_list: TaskList | None, phases: tuple[Phase, ...]
+) -> PlanSource:
+    if not phases:
+        return PlanSource.NONE
+    if block is not None and block.phases:
+        return PlanSource.JSON_BLOCK
+    return PlanSource.TASK_LIST if task_list is not None else PlanSource.HEADERS
+
+
+def parse_plan(text: str, *, split_parallel_tasks: bool = False) -> Plan:
+    """Read plan markdown. Never raises: what is wrong becomes `errors`, with line numbers.
+
+    The phases come from the first source that applies: the JSON block, a spec-kit task
+    list, `Phase` headers. `split_parallel_tasks` runs each `[P]` task of a task list as a
+    phase of its own."""
     doc = scan(text)
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
-    drafts = _drafts(doc, warnings, errors)
+    headers = header_phases(doc)
+    block = _choose_block(phase_blocks(doc), headers, warnings)
+    if block is not None:
+        errors += block.errors
+    task_list = read_task_list(doc)
+    if task_list is not None and (block is None or not block.phases):
+        read = task_list_phases(doc, task_list, split_parallel_tasks)
+        return Plan(
+            phases=read.phases,
+            overview=_overview(doc),
+            warnings=tuple(warnings) + read.warnings,
+            errors=tuple(errors) + read.errors,
+            source=_source(None, task_list, read.phases),
+        )
+    drafts = _drafts(doc, block, headers, task_list, warnings)
     refs = [_phase_ref(draft) for draft in drafts]
     resolver = Resolver(refs)
     declared = declare(doc, refs, resolver, [_json_declared(draft) for draft in drafts])
-    phases = tuple(_build(doc, d, dec) for d, dec in zip(drafts, declared, strict=True))
-    claims = find_claims(doc, refs)
+    # A JSON block pasted into a task list: the sections still come from the task list.
+    parts = task_list_sections(doc, task_list, {d.id for d in drafts}) if task_list else {}
+    phases = tuple(
+        _build(doc, d, dec, parts.get(d.id)) for d, dec in zip(drafts, declared, strict=True)
+    )
     return Plan(
         phases=phases,
         overview=_overview(doc),
         warnings=tuple(warnings + resolver.warnings),
         errors=tuple(errors + resolver.errors),
-        claims=claims,
+        # The prose checks read codev's wording; a task list's is read by its own rules.
+        claims=find_claims(doc, refs) if task_list is None else (),
+        source=_source(block, task_list, phases),
     )
 
 
@@ -180,7 +231,9 @@ def _input_error(message: str) -> Plan:
     return Plan(phases=(), errors=(Diagnostic(message, 0),))
 
 
-def parse_plan_bytes(data: bytes, limit: int = MAX_PLAN_BYTES) -> Plan:
+def parse_plan_bytes(
+    data: bytes, limit: int = MAX_PLAN_BYTES, *, split_parallel_tasks: bool = False
+) -> Plan:
     """Read a plan from raw bytes (a file, stdin, an API download). Oversized, binary or
     undecodable input becomes a clear error rather than an exception or garbage phases."""
     if len(data) > limit:
@@ -196,4 +249,4 @@ def parse_plan_bytes(data: bytes, limit: int = MAX_PLAN_BYTES) -> Plan:
         return _input_error(f"the plan is not UTF-8 text (byte {error.start} cannot be decoded)")
     if not text.strip():
         return _input_error("the plan is empty")
-    return parse_plan(text)
+    return parse_plan(text, split_parallel_tasks=split_parallel_tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -72,6 +73,64 @@ def to_json(plan: Plan, analysis: PlanAnalysis) -> dict[str, Any]:
             for conflict in analysis.predicted_conflicts
         ],
     }
+
+
+_BLOCK_WIDTH = 100
+
+
+def _block_field(key: str, value: object, end: str) -> list[str]:
+    """`"key": value` and what follows it (`,` or `}`), a long list wrapped under itself."""
+    text = f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{end}"
+    if not isinstance(value, list) or len(text) + 3 <= _BLOCK_WIDTH:
+        return [text]
+    head = f"{json.dumps(key)}: ["
+    lines = [head]
+    for number, element in enumerate(value):
+        piece = json.dumps(element, ensure_ascii=False)
+        piece += "," if number < len(value) - 1 else "]" + end
+        if lines[-1] == head:
+            lines[-1] += piece
+        elif 3 + len(lines[-1]) + 1 + len(piece) <= _BLOCK_WIDTH:
+            lines[-1] += " " + piece
+        else:
+            lines.append(" " * len(head) + piece)
+    return lines
+
+
+def _block_phase(phase: Phase) -> str:
+    """One phase of the JSON block, its fields packed into lines of at most 100 characters
+    (a long title or path may run over), as the examples in docs/plan-format.md are written."""
+    fields: dict[str, object] = {
+        "id": phase.id,
+        "title": phase.title,
+        "depends_on": list(phase.depends_on),
+    }
+    if phase.estimate_minutes is not None:
+        minutes = phase.estimate_minutes
+        fields["estimate_minutes"] = int(minutes) if minutes.is_integer() else minutes
+    fields["touches"] = list(phase.touches)
+    lines = ["  {"]
+    joinable = True  # whether the next field may go on the current line
+    for number, (key, value) in enumerate(fields.items()):
+        parts = _block_field(key, value, "}" if number == len(fields) - 1 else ",")
+        if len(parts) == 1 and lines[-1] == "  {":
+            lines[-1] += parts[0]
+        elif len(parts) == 1 and joinable and len(lines[-1]) + 1 + len(parts[0]) <= _BLOCK_WIDTH:
+            lines[-1] += " " + parts[0]
+        else:
+            lines += ["   " + part for part in parts]
+        joinable = len(parts) == 1
+    return "\n".join(lines)
+
+
+def to_json_block(plan: Plan) -> str:
+    """The plan's graph as the fenced JSON block the reader takes before anything else (see
+    `bot.plan.jsonblock`), for an author to paste into the plan and edit: every phase's
+    `id`, `title`, `depends_on` and `touches`, and `estimate_minutes` where known."""
+    if not plan.phases:
+        return '```json\n{"phases": []}\n```\n'
+    body = ",\n".join(_block_phase(phase) for phase in plan.phases)
+    return f'```json\n{{"phases": [\n{body}\n]}}\n```\n'
 
 
 def _diagnostic_lines(title: str, items: tuple[Diagnostic, ...]) -> list[str]:

@@ -14,6 +14,7 @@ from bot.cli.main import build_parser, main
 from tests.plan.plan_writers import json_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SPECKIT = Path(__file__).resolve().parent / "speckit"
 CYCLE = "### Phase 1: A\n**Dependencies**: Phase 2\n### Phase 2: B\n**Dependencies**: Phase 1\n"
 UNKNOWN = "### Phase 1: A\n### Phase 2: B\n**Dependencies**: Phase 7\n"
 BROKEN_JSON = '# Plan\n\n```json\n{"phases": [\n  {"id": "phase_1",}\n]}\n```\n'
@@ -40,7 +41,7 @@ def _run(tmp_path: Path, content: bytes | str, *args: str) -> int:
         ("# Just prose\n\nNo phases here.\n", "no phases found"),
     ],
 )
-@pytest.mark.parametrize("fmt", ["text", "json", "mermaid"])
+@pytest.mark.parametrize("fmt", ["text", "json", "mermaid", "json-block"])
 def test_bad_input_is_a_clear_error_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | str, message: str, fmt: str
 ) -> None:
@@ -157,3 +158,31 @@ def test_json_output_is_strict_json_even_for_huge_estimates(
 
     data = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert data["serial_minutes"] == 2.0
+
+
+def test_json_block_prints_the_graph_to_paste_into_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", str(EXAMPLES / "headers.md"), "--format", "json-block"]) == 0
+    block = capsys.readouterr().out
+    assert block.startswith('```json\n{"phases": [\n  {"id": "phase_1", "title": "Data layer"')
+    assert block.endswith("]}\n```\n")
+    # Pasted into the plan, the block is what the plan reads: the same graph.
+    pasted = tmp_path / "pasted.md"
+    pasted.write_text(block + "\n" + (EXAMPLES / "headers.md").read_text())
+    assert main(["plan", str(pasted), "--format", "json"]) == 0
+    pasted_graph = [p["depends_on"] for p in json.loads(capsys.readouterr().out)["phases"]]
+    assert main(["plan", str(EXAMPLES / "headers.md"), "--format", "json"]) == 0
+    assert pasted_graph == [p["depends_on"] for p in json.loads(capsys.readouterr().out)["phases"]]
+
+
+def test_split_parallel_tasks_of_a_task_list(capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = str(SPECKIT / "recipe-planner.md")
+    assert main(["plan", tasks, "--format", "json"]) == 0
+    whole = [p["id"] for p in json.loads(capsys.readouterr().out)["phases"]]
+    assert main(["plan", tasks, "--format", "json", "--split-parallel-tasks"]) == 0
+    split = [p["id"] for p in json.loads(capsys.readouterr().out)["phases"]]
+    assert whole == ["phase_1", "phase_3", "phase_4", "phase_5", "phase_n"]
+    assert split[:3] == ["phase_1_t002", "phase_1_t003", "phase_1"]
+    assert main(["plan", tasks]) == 0
+    assert "after phase_3, phase_4, phase_5  [template]" in capsys.readouterr().out
