@@ -7,6 +7,7 @@ fifty minutes gets a fresh token instead of one that dies halfway through a push
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -72,7 +73,12 @@ class AppAuth:
     def token(self, installation_id: int) -> str:
         """An installation token with at least REFRESH_MARGIN_SECONDS of life left."""
         key = keys.installation_token(installation_id)
-        cached = self._redis.get(key)
+        try:
+            cached = self._redis.get(key)
+        except redis.RedisError:
+            # The cache is a saving, not a need: a builder pushing while Redis restarts mints.
+            log.warning("installation token cache unavailable; minting a token")
+            cached = None
         if cached is not None:
             entry = json.loads(cached)
             if entry["expires_at"] - self._clock() > REFRESH_MARGIN_SECONDS:
@@ -82,7 +88,8 @@ class AppAuth:
         # a clock that runs ahead of Redis's.
         keep = int(expires_at - self._clock() - REFRESH_MARGIN_SECONDS)
         if keep > 0:
-            self._redis.set(key, json.dumps({"token": token, "expires_at": expires_at}), ex=keep)
+            with contextlib.suppress(redis.RedisError):
+                self._redis.set(key, json.dumps({"token": token, "expires_at": expires_at}), ex=keep)
         return token
 
     def github_for_installation(self, installation_id: int) -> github.Github:
