@@ -85,7 +85,7 @@ def apply_patiently(
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             if time.monotonic() + pause > deadline:
                 raise
-            log.warning("run %s: Redis unreachable (%s); reporting again in %.0fs", run_id, exc, pause)
+            log.warning("run %s: Redis unreachable (%s); reporting in %.0fs", run_id, exc, pause)
             time.sleep(pause)
             pause = min(pause * 2, 30.0)
 

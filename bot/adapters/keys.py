@@ -6,6 +6,7 @@ All live under `porch:`; RQ's own keys live under `rq:`.
 from __future__ import annotations
 
 RUNS_INDEX = "porch:runs"  # sorted set: run id -> created_at, newest last
+ACTIVE_RUNS = "porch:runs:active"  # set: the ids of runs not finished, for the reconciler
 
 
 def run(run_id: str) -> str:
@@ -66,3 +67,8 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 def installation_token(installation_id: int) -> str:
     """The cached installation token and its expiry."""
     return f"porch:installation-token:{installation_id}"
+
+
+def reconcile_tick(slot: int) -> str:
+    """Claims the reconciler's tick of one time slot, so that one tick is scheduled per slot."""
+    return f"porch:reconcile:tick:{slot}"

@@ -40,8 +40,8 @@ _START_TIMEOUT_SECONDS = 10.0
 APPEND_ONLY_FILE = "appendonly.aof"
 # Every command rides out a Redis restart of at least 4.5 s (at most 9 s, with jitter, so that
 # many clients do not reconnect in step); the embedded server of `up` is back within two or
-# three seconds. Kept under GitHub's ten-second webhook timeout, so the web app still answers in time; a
-# longer outage reaches the caller as a ConnectionError (the web app answers 503, RQ's
+# three seconds. Kept under GitHub's ten-second webhook timeout, so the web app still answers
+# in time; a longer outage reaches the caller as a ConnectionError (the web app answers 503, RQ's
 # worker loop waits for Redis, a builder's report waits in `workers.jobs`).
 RECONNECT_RETRIES = 8
 RECONNECT_BASE_SECONDS = 0.05

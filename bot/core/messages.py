@@ -83,8 +83,10 @@ def untrusted_body(author: str) -> str:
 
 def overdue(status: str, seconds: int) -> str:
     """Why a phase failed after staying too long in one state."""
-    waited = f"{seconds // 3600} h {seconds % 3600 // 60} min" if seconds >= 3600 else (
-        f"{max(seconds // 60, 1)} min"
+    waited = (
+        f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        if seconds >= 3600
+        else (f"{max(seconds // 60, 1)} min")
     )
     why = {
         "merging": "merging its dependencies' heads did not finish; GitHub, or every events "

@@ -88,8 +88,9 @@ class AppAuth:
         # a clock that runs ahead of Redis's.
         keep = int(expires_at - self._clock() - REFRESH_MARGIN_SECONDS)
         if keep > 0:
+            entry = json.dumps({"token": token, "expires_at": expires_at})
             with contextlib.suppress(redis.RedisError):
-                self._redis.set(key, json.dumps({"token": token, "expires_at": expires_at}), ex=keep)
+                self._redis.set(key, entry, ex=keep)
         return token
 
     def github_for_installation(self, installation_id: int) -> github.Github:

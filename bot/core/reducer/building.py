@@ -15,8 +15,8 @@ from bot.core.events import (
     PhaseBuildFailed,
     PhaseBuilt,
     PhaseEvent,
-    PhasePrepared,
     PhaseOverdue,
+    PhasePrepared,
     PhasePrepareFailed,
     TimerFired,
 )
