@@ -37,6 +37,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from bot.adapters import keys
+from bot.adapters.github.deliveries import recent_deliveries, redeliver
 from bot.adapters.queues import EVENTS_QUEUE, builders_queue, events_queue
 from bot.core.bounds import bound
 from bot.core.effects import MergeHeads, PhaseEffect, PreparePhase, RunBuilder, StartPoint, job_id
@@ -44,21 +45,29 @@ from bot.core.events import BuilderStarted, PhaseOverdue, event_from_dict
 from bot.core.history import LogEntry, entered_at
 from bot.core.reducer.dispatch import prepare, start_points
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
+from bot.inputs.interest import is_handled
 from workers.registry import KINDS, plan_job
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 15
+# GitHub's record of deliveries is compared with ours every this many ticks (once a minute),
+# for deliveries older than a settling time (one may be on its way) and younger than a day.
+DELIVERY_CHECK_TICKS = 4
+DELIVERY_SETTLE_SECONDS = 30
+DELIVERY_WINDOW_SECONDS = 24 * 3600
 TICK_JOB = "workers.reconcile.tick"
 TICK_TIMEOUT = 120
 _ON_ITS_WAY = frozenset(
     {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 )
 
-# What the reconciler compares with GitHub besides what the jobs need: each check takes the
-# run and returns what it mended. A review submitted while its webhook was lost is such a
-# check, once consultations exist; today no handler consumes pushes, PR or review events.
+# What the reconciler compares with GitHub for each run, besides what the jobs need: each
+# check takes the run and returns what it mended. A review state compared with the run's (a
+# review whose webhook and redelivery were both lost) joins here once consultations exist;
+# today no handler consumes pushes, PR or review events. Missed deliveries of every handled
+# event are asked for again by `redeliver_missed`.
 GitHubCheck = Callable[[Runtime, RunState], list[str]]
 GITHUB_CHECKS: list[GitHubCheck] = []
 
@@ -66,8 +75,15 @@ GITHUB_CHECKS: list[GitHubCheck] = []
 def tick() -> None:
     """RQ's entry point of the periodic tick: schedule the next one, then reconcile all."""
     rt = Runtime.for_job(plan_job)
-    schedule_tick(rt.redis, _slot(rt.clock()) + 1)
+    slot = _slot(rt.clock())
+    schedule_tick(rt.redis, slot + 1)
     clean_started_jobs(rt.redis)
+    if slot % DELIVERY_CHECK_TICKS == 0:
+        try:
+            for note in redeliver_missed(rt):
+                log.warning("reconciled: %s", note)
+        except Exception:
+            log.exception("could not compare GitHub's deliveries with ours")
     for run_id in rt.store.active_run_ids():
         try:
             for note in reconcile_run(rt, run_id):
@@ -110,6 +126,32 @@ def schedule_tick(connection: redis.Redis, slot: int) -> bool:
         except redis.WatchError:
             return False
     return True
+
+
+def redeliver_missed(rt: Runtime) -> list[str]:
+    """Ask GitHub to deliver again each handled delivery that never reached our queue.
+
+    Our record of a delivery (`keys.delivery`) is written in the transaction that queues it;
+    a delivery GitHub lists without one was refused (the web app down, Redis away) or lost
+    with Redis's last second. Each is asked for once an hour at most; its repeat, should the
+    first arrive after all, is dropped by the web app as a duplicate.
+    """
+    now = rt.clock()
+    notes = []
+    for delivery in recent_deliveries(rt.auth):
+        age = now - delivery.delivered_at
+        if not (DELIVERY_SETTLE_SECONDS < age < DELIVERY_WINDOW_SECONDS):
+            continue
+        if not is_handled(delivery.event, {"action": delivery.action}):
+            continue
+        if rt.redis.exists(keys.delivery(delivery.guid)):
+            continue
+        if not rt.redis.set(keys.redelivery(delivery.guid), 1, nx=True, ex=3600):
+            continue
+        redeliver(rt.auth, delivery.id)
+        answer = delivery.status_code or "no answer"
+        notes.append(f"delivery {delivery.guid} ({delivery.event}, {answer}) asked for again")
+    return notes
 
 
 def _slot(now: float) -> int:

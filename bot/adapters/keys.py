@@ -59,6 +59,11 @@ def delivery(delivery_id: str) -> str:
     return f"porch:delivery:{delivery_id}"
 
 
+def redelivery(delivery_id: str) -> str:
+    """Marks a delivery the reconciler asked GitHub to send again, so it asks once an hour."""
+    return f"porch:redelivery:{delivery_id}"
+
+
 def answered(repo_id: int, comment_id: int, kind: str) -> str:
     """Marks a comment as answered with `kind`, so a repeated delivery answers once."""
     return f"porch:answered:{repo_id}:{comment_id}:{kind}"

@@ -217,7 +217,7 @@ def run_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Bin
     if settings is None:
         return 2
     from bot.adapters.redis_server import connect
-    from workers.reconcile import clean_started_jobs, reconcile_run
+    from workers.reconcile import clean_started_jobs, reconcile_run, redeliver_missed
     from workers.registry import plan_job
     from workers.runtime import Runtime
 
@@ -225,6 +225,9 @@ def run_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Bin
     clean_started_jobs(rt.redis)
     run_ids = args.run_ids or rt.store.active_run_ids()
     mended = 0
+    for note in redeliver_missed(rt):
+        print(note, file=out)
+        mended += 1
     for run_id in run_ids:
         for note in reconcile_run(rt, run_id):
             print(f"{run_id}: {note}", file=out)

@@ -104,6 +104,20 @@ class AppAuth:
             retry=NoBlindPostRetry(),
         )
 
+    def as_app(self, method: str, path: str, **options: Any) -> requests.Response:
+        """A request to one of GitHub's `/app/...` endpoints, authenticated as the App."""
+        return self._session.request(
+            method,
+            f"{self._api_url}{path}",
+            headers={
+                "Authorization": f"Bearer {self.jwt()}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=HTTP_TIMEOUT_SECONDS,
+            **options,
+        )
+
     def _mint(self, installation_id: int) -> tuple[str, float]:
         url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"
         try:
