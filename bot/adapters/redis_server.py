@@ -180,7 +180,14 @@ def _process_alive(server: EmbeddedServer) -> bool:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False  # gone; or the number now belongs to another user's process, not ours
-    return True
+    # A killed daemon whose parent (init, in a container often not a reaper) has not reaped it
+    # yet is a zombie: os.kill finds it, but it is dead.
+    if not Path("/proc/self").exists():
+        return True  # no /proc (macOS): os.kill's answer stands
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False  # gone since os.kill looked
 
 
 def stop_embedded_server(state_dir: Path) -> bool:
