@@ -1,5 +1,6 @@
 """What survives what, on real processes: Redis killed with answered deliveries in its queue,
-Redis restarted while a builder works, and a builder worker killed mid-build.
+Redis restarted while a builder works, a builder worker killed mid-build, and a command whose
+webhook never arrived.
 
 The local stack runs the embedded redis-server, the local GitHub, the web app, one events
 worker and builder workers; the test plays the part of `porch-parallel up`'s supervisor by
@@ -28,7 +29,7 @@ from bot.adapters.redis_server import EmbeddedServer, ensure_embedded_server
 from bot.adapters.store import RunStore
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from porch_localstack.demo import SAMPLE_PLAN, SCRIPTED_BUILDER
-from porch_localstack.localstack import LocalStack
+from porch_localstack.localstack import LocalStack, free_port
 from workers.registry import plan_job
 
 pytestmark = pytest.mark.e2e
@@ -209,7 +210,7 @@ def test_a_killed_builder_worker_is_noticed_and_its_phase_retried_within_two_min
 
     _wait(building, "phase_1 to build", 60)
     connection = redis.Redis.from_url(stack.redis_url)
-    [busy] = [w for w in Worker.all(connection) if w.get_current_job_id()]
+    [busy] = [w for w in Worker.all(connection) if "-build-" in (w.get_current_job_id() or "")]
     # The machine goes away: the worker, its work horse and the agent, all at once.
     for pid in [busy.pid, *_descendants(busy.pid)]:
         with contextlib.suppress(ProcessLookupError):
@@ -232,3 +233,27 @@ def test_a_killed_builder_worker_is_noticed_and_its_phase_retried_within_two_min
     )
     state = _state(stack, repo, issue)
     assert state is not None and state.status is RunStatus.DONE
+
+
+def test_a_command_whose_webhook_never_arrived_is_asked_for_again_and_run(
+    stack: LocalStack, record_property: Callable[[str, object], None]
+) -> None:
+    repo = "durable/missed"
+    # The web app is away when the maintainer comments: GitHub records a failed delivery and,
+    # as GitHub does, never sends it again by itself.
+    stack.control.set_webhook_url(f"http://127.0.0.1:{free_port()}/webhooks/github")
+    issue = _start(stack, repo, _config(_builder(0)), ONE_PHASE)
+    stack.control.flush()
+    missed = time.time()
+    stack.control.set_webhook_url(f"{stack.web_url}/webhooks/github")
+
+    # The events worker's reconciler compares GitHub's deliveries with ours once a minute.
+    done = _wait(
+        lambda: (s := _state(stack, repo, issue)) is not None and s.status.finished,
+        "the run to start from the redelivered command and finish",
+        180,
+        0.5,
+    )
+    state = _state(stack, repo, issue)
+    assert state is not None and state.status is RunStatus.DONE
+    record_property("seconds from a missed command to its run's end", round(done - missed, 1))
