@@ -225,9 +225,12 @@ def run_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Bin
     clean_started_jobs(rt.redis)
     run_ids = args.run_ids or rt.store.active_run_ids()
     mended = 0
-    for note in redeliver_missed(rt):
-        print(note, file=out)
-        mended += 1
+    try:
+        for note in redeliver_missed(rt):
+            print(note, file=out)
+            mended += 1
+    except Exception as error:  # GitHub unreachable, or the App's key refused: say, go on
+        print(f"could not compare GitHub's deliveries with ours: {error}", file=err)
     for run_id in run_ids:
         for note in reconcile_run(rt, run_id):
             print(f"{run_id}: {note}", file=out)
