@@ -66,3 +66,8 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 def installation_token(installation_id: int) -> str:
     """The cached installation token and its expiry."""
     return f"porch:installation-token:{installation_id}"
+
+
+def metric(kind: str, name: str) -> str:
+    """A hash of one counter's or histogram's series: labels -> value (bot.adapters.metrics)."""
+    return f"porch:metrics:{kind}:{name}"

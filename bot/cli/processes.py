@@ -11,6 +11,7 @@ import os
 
 from rq import Worker
 
+from bot.adapters import logs
 from bot.adapters.queues import Role, role_queues
 from bot.adapters.redis_server import connect, describe
 from bot.settings import Settings
@@ -28,10 +29,12 @@ JOB_MODULES: dict[Role, tuple[str, ...]] = {
 
 
 def configure_logging(settings: Settings, role: str) -> None:
-    # The role in every line: `porch-parallel up` interleaves the logs of all its processes.
-    logging.basicConfig(
-        level=settings.log_level,
-        format=f"%(asctime)s %(levelname)s %(name)s [{role} %(process)d] %(message)s",
+    """Plain lines or JSON (PORCH_LOG_FORMAT), the App's secrets redacted from either."""
+    logs.configure(
+        settings.log_level,
+        role,
+        json_lines=settings.log_format == "json",
+        secrets=(settings.github_webhook_secret, settings.dashboard_token or ""),
     )
 
 

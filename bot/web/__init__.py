@@ -1,4 +1,5 @@
-"""The web process: an app factory, and one blueprint per concern (webhooks, health)."""
+"""The web process: an app factory, and one blueprint per concern (webhooks, health, the
+dashboard, metrics)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from redis import Redis
 from bot.adapters.redis_server import connect
 from bot.settings import Settings
 from bot.web.context import WebContext
+from bot.web.dashboard import dashboard
 from bot.web.health import health
+from bot.web.metrics import metrics_page
 from bot.web.webhooks import MAX_BODY_BYTES, webhooks
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -28,6 +31,8 @@ def create_app(settings: Settings, redis: Redis | None = None) -> Flask:
     )
     app.register_blueprint(webhooks)
     app.register_blueprint(health)
+    app.register_blueprint(dashboard)
+    app.register_blueprint(metrics_page)
     return app
 
 
