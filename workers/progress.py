@@ -11,8 +11,8 @@ from collections.abc import Callable
 from bot.adapters import keys
 from bot.adapters.github.client import RepoClient
 from bot.core import access, render
-from bot.core.gantt import gantt
 from bot.core.effects import UpdateCheckRun, UpdateStatusComment
+from bot.core.gantt import gantt
 from bot.core.state import RunState
 from workers.runtime import Runtime
 

@@ -57,12 +57,12 @@ def _labels(metric: Metric, values: Mapping[str, str]) -> str:
     return json.dumps([str(values.get(label, "")) for label in metric.labels])
 
 
-def count(target: Target, metric: Metric, amount: int = 1, **labels: str) -> None:
+def count(target: Target, metric: Metric, labels: Mapping[str, str], amount: int = 1) -> None:
     """Add to a counter; on a pipeline, within its transaction."""
     target.hincrby(keys.metric("counter", metric.name), _labels(metric, labels), amount)
 
 
-def observe(target: Target, metric: Metric, value: float, **labels: str) -> None:
+def observe(target: Target, metric: Metric, value: float, labels: Mapping[str, str]) -> None:
     """Record one observation of a histogram."""
     key, series = keys.metric("histogram", metric.name), _labels(metric, labels)
     pipe = target.pipeline(transaction=False) if isinstance(target, redis.Redis) else target
@@ -75,13 +75,15 @@ def observe(target: Target, metric: Metric, value: float, **labels: str) -> None
         pipe.execute()
 
 
-def record(connection: redis.Redis, metric: Metric, value: float | None = None, **labels: str) -> None:
+def record(
+    connection: redis.Redis, metric: Metric, value: float | None = None, **labels: str
+) -> None:
     """Count or observe, never failing the caller: a metric lost beats a delivery lost."""
     try:
         if value is None:
-            count(connection, metric, **labels)
+            count(connection, metric, labels)
         else:
-            observe(connection, metric, value, **labels)
+            observe(connection, metric, value, labels)
     except redis.RedisError as exc:
         log.warning("metric %s not recorded: %s", metric.name, type(exc).__name__)
 

@@ -17,7 +17,7 @@ import redis
 from redis.client import Pipeline
 
 from bot.adapters import keys, metrics
-from bot.adapters.jobs import JobPlanner, enqueue
+from bot.adapters.jobs import JobPlanner, JobSpec, enqueue
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
 from bot.core.history import LogEntry, log_entry
@@ -179,10 +179,19 @@ class RunStore:
             if opened:
                 pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
             for latency in _dispatch_latencies(state, entry):
-                metrics.observe(pipe, metrics.DISPATCH_SECONDS, latency)
+                metrics.observe(pipe, metrics.DISPATCH_SECONDS, latency, {})
         for effect in effects:
             enqueue(self.redis, pipe, self.jobs(state, config, effect))
         pipe.execute()
+
+
+def _no_jobs(state: RunState, config: RepoConfig, effect: Effect) -> JobSpec:
+    raise RuntimeError("a reading store applies no events")
+
+
+def reader(connection: redis.Redis) -> RunStore:
+    """A store for reading runs only (the dashboard, /metrics): it can plan no job."""
+    return RunStore(connection, _no_jobs)
 
 
 def _pr_of(state: RunState, phase_id: str) -> int | None:

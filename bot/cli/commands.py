@@ -227,6 +227,4 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO
     if args.plan is not None and not args.plan.is_file():
         print(f"porch-parallel demo: no such plan file: {args.plan}", file=err)
         return 2
-    return main(
-        args.plan, builder_sleep=args.builder_seconds, workers=args.workers, keep=args.keep
-    )
+    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers, keep=args.keep)

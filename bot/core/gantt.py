@@ -34,8 +34,10 @@ def gantt(state: RunState, entries: Sequence[LogEntry]) -> str:
         spans = line.of(pid)
         lines.append(f"    section {_text(phase_name(state, pid))}")
         if not spans:
-            lines.append(f"    {_text(state.phases[pid].status.value)} :milestone, p{n}_0, "
-                         f"{round(line.end)}, 0s")
+            lines.append(
+                f"    {_text(state.phases[pid].status.value)} :milestone, p{n}_0, "
+                f"{round(line.end)}, 0s"
+            )
             continue
         for k, span in enumerate(spans, start=1):
             tags = []

@@ -172,9 +172,7 @@ def _phase_row(state: RunState, pid: str, web: str, critical: bool) -> PhaseRow:
         pr_number=phase.pr_number,
         pr_url=links.pull_url(web, state.repo, phase.pr_number) if phase.pr_number else None,
         check_url=(
-            links.check_run_url(web, state.repo, phase.check_run_id)
-            if phase.check_run_id
-            else None
+            links.check_run_url(web, state.repo, phase.check_run_id) if phase.check_run_id else None
         ),
         started=clock(phase.started_at) if phase.started_at is not None else "—",
         took=took,
@@ -326,7 +324,8 @@ def graph_svg(state: RunState, critical: set[str]) -> str:
         f'height="{height}" viewBox="0 0 {width} {height}" role="img">',
         f"<title>{escape(f'Dependency graph of run {state.run_id}')}</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/>'
+        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#57606a"/>'
         "</marker></defs>",
     ]
     for pid, deps in state.deps.items():

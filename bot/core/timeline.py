@@ -95,7 +95,13 @@ _KNOWN = frozenset(s.value for s in PhaseStatus)
 
 
 def _span(
-    pid: str, status: str, start: float, end: float, iteration: int, attempt: int, live: bool = False
+    pid: str,
+    status: str,
+    start: float,
+    end: float,
+    iteration: int,
+    attempt: int,
+    live: bool = False,
 ) -> Span:
     return Span(
         phase_id=pid,

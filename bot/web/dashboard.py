@@ -14,12 +14,8 @@ import time
 
 from flask import Blueprint, Response, abort, redirect, render_template, request
 
-from bot.adapters.jobs import JobSpec
-from bot.adapters.store import RunStore
+from bot.adapters.store import RunStore, reader
 from bot.core import access, links, swimlanes
-from bot.core.effects import Effect
-from bot.core.state import RunState
-from bot.inputs.config import RepoConfig
 from bot.web.context import web_context
 
 log = logging.getLogger(__name__)
@@ -32,12 +28,8 @@ REFRESH_SECONDS = 3  # how often a live run's page reloads itself
 LIST_LIMIT = 200
 
 
-def _no_jobs(state: RunState, config: RepoConfig, effect: Effect) -> JobSpec:
-    raise RuntimeError("the dashboard reads runs; it never applies events")
-
-
 def _store() -> RunStore:
-    return RunStore(web_context().redis, _no_jobs)
+    return reader(web_context().redis)
 
 
 def operator() -> bool:

@@ -24,7 +24,7 @@ from rq import Queue, Worker
 
 from bot.adapters import metrics
 from bot.adapters.queues import Role, role_queues
-from bot.adapters.store import RunStore
+from bot.adapters.store import reader
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from bot.web.context import web_context
 
@@ -49,7 +49,7 @@ class RedisCollector(Collector):
         yield from metrics.collect_histograms(self.redis)
 
     def _states(self) -> Iterator[Metric]:
-        store = RunStore(self.redis, _no_jobs)
+        store = reader(self.redis)
         runs: Counter[str] = Counter()
         phases: Counter[str] = Counter()
         for run_id in store.run_ids(limit=RUNS_COUNTED):
@@ -80,10 +80,6 @@ class RedisCollector(Collector):
             workers.add_metric([role.value], len(names))
         yield depth
         yield workers
-
-
-def _no_jobs(*_: object) -> object:
-    raise RuntimeError("/metrics reads runs; it never applies events")
 
 
 @metrics_page.get("/metrics")
