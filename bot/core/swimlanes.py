@@ -285,7 +285,7 @@ def _axis(origin: float, length: float, scale: float, height: int) -> list[str]:
     for n in range(count + 1):
         x = LABEL_WIDTH + n * step * scale
         parts.append(
-            f'<line x1="{x:.1f}" y1="{AXIS_HEIGHT - 6}" x2="{x:.1f}" y2="{height}" '
+            f'<line x1="{x:.1f}" y1="{AXIS_HEIGHT - 6}" x2="{x:.1f}" y2="{height - 8}" '
             'stroke="#d0d7de" stroke-dasharray="2 3"/>'
             f'<text x="{x:.1f}" y="{AXIS_HEIGHT - 10}" text-anchor="middle" class="tick">'
             f"+{escape(duration(n * step))}</text>"
@@ -310,7 +310,7 @@ def graph_svg(state: RunState, critical: set[str]) -> str:
     columns: dict[int, list[str]] = {}
     for pid, level in depth.items():
         columns.setdefault(level, []).append(pid)
-    node_w, node_h, gap_x, gap_y = 190, 44, 60, 18
+    node_w, node_h, gap_x, gap_y = 140, 42, 32, 14
     rows = max((len(c) for c in columns.values()), default=1)
     width = len(columns) * (node_w + gap_x) + 20
     height = rows * (node_h + gap_y) + 20
@@ -346,14 +346,17 @@ def graph_svg(state: RunState, critical: set[str]) -> str:
         if status == "done":
             fill = "#dafbe1"
         name = phase_name(state, pid)
+        label = state.labels.get(pid)
+        short = f"Phase {label}" if label else pid
+        title = state.titles.get(pid, "")
         parts.append(
             f'<g class="node" data-phase="{escape(pid)}" data-status="{escape(status)}">'
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{2.5 if pid in critical else 1.2}"/>'
-            f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" class="node-title">'
-            f"{escape(_clip(name, 26))}</text>"
-            f'<text x="{x + 10:.1f}" y="{y + 34:.1f}" class="node-state">'
-            f"{escape(status)}</text><title>{escape(name)}</title></g>"
+            f'<text x="{x + 9:.1f}" y="{y + 17:.1f}" class="node-title">'
+            f'{escape(_clip(short, 12))}<tspan class="node-state" dx="6">{escape(status)}</tspan>'
+            f'</text><text x="{x + 9:.1f}" y="{y + 33:.1f}" class="node-sub">'
+            f"{escape(_clip(title, 21))}</text><title>{escape(name)}</title></g>"
         )
     parts.append("</svg>")
     return "".join(parts)
