@@ -42,6 +42,15 @@ def ids(**values: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def bind(**values: Any) -> contextvars.Token[dict[str, Any]]:
+    """As `ids`, for a scope that is not one block (a web request); `unbind` ends it."""
+    return _context.set({**_context.get(), **{k: v for k, v in values.items() if v}})
+
+
+def unbind(token: contextvars.Token[dict[str, Any]]) -> None:
+    _context.reset(token)
+
+
 def current() -> dict[str, Any]:
     return dict(_context.get())
 

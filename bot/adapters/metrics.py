@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import redis
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from redis.client import Pipeline
 
 from bot.adapters import keys
@@ -47,8 +47,17 @@ DISPATCH_SECONDS = Metric(
     (),
     (0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
 )
-COUNTERS = (DELIVERIES,)
-HISTOGRAMS = (BUILDER_SECONDS, DISPATCH_SECONDS)
+GITHUB_REQUESTS = Metric(
+    "porch_github_requests", "Requests to GitHub's REST API by kind and status.", ("kind", "status")
+)
+CONSULTATION_SECONDS = Metric(
+    "porch_consultation_duration_seconds",
+    "How long review consultations took, by outcome.",
+    ("outcome",),
+    (30, 60, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600),
+)
+COUNTERS = (DELIVERIES, GITHUB_REQUESTS)
+HISTOGRAMS = (BUILDER_SECONDS, CONSULTATION_SECONDS, DISPATCH_SECONDS)
 
 Target = redis.Redis | Pipeline
 
@@ -112,3 +121,14 @@ def collect_histograms(connection: redis.Redis) -> Iterator[HistogramMetricFamil
             buckets.append(("+Inf", fields.get("+Inf", 0.0)))
             family.add_metric(json.loads(labels), buckets, fields.get("sum", 0.0))
         yield family
+
+
+def collect_rate_limit(connection: redis.Redis) -> Iterator[GaugeMetricFamily]:
+    family = GaugeMetricFamily(
+        "porch_github_rate_limit_remaining",
+        "Requests left in the rate limit window, as GitHub's latest answer said, by resource.",
+        labels=["resource"],
+    )
+    for resource, value in connection.hgetall(keys.metric("gauge", "github_rate_limit")).items():
+        family.add_metric([_text(resource)], float(_text(value)))
+    yield family

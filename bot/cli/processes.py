@@ -12,6 +12,7 @@ import os
 from rq import Worker
 
 from bot.adapters import logs
+from bot.adapters.github import observe
 from bot.adapters.queues import Role, role_queues
 from bot.adapters.redis_server import connect, describe
 from bot.settings import Settings
@@ -49,6 +50,7 @@ def work(settings: Settings, role: Role, burst: bool = False, name: str | None =
     configure_logging(settings, role.value)
     preload(role)
     connection = connect(settings)
+    observe.count_requests(connection)
     queues = role_queues(connection, role)
     worker = Worker(queues, connection=connection, name=name)
     log.info(

@@ -47,6 +47,7 @@ class RedisCollector(Collector):
         yield from self._queues()
         yield from metrics.collect_counters(self.redis)
         yield from metrics.collect_histograms(self.redis)
+        yield from metrics.collect_rate_limit(self.redis)
 
     def _states(self) -> Iterator[Metric]:
         store = reader(self.redis)

@@ -227,6 +227,14 @@ def test_metrics_after_the_diamond(diamond: tuple[LocalStack, RunResult]) -> Non
     assert builder["porch_builder_duration_seconds_sum"] >= 4 * BUILDER_SECONDS
     dispatch = {s.name: s.value for s in families["porch_dispatch_latency_seconds"].samples}
     assert dispatch["porch_dispatch_latency_seconds_count"] == 3  # phases 2, 3 and 4
+    requests_made = {
+        (s.labels["kind"], s.labels["status"]): s.value
+        for s in families["porch_github_requests"].samples
+        if s.name.endswith("_total")
+    }
+    assert requests_made[("POST /repos/:repo/pulls", "201")] == 4
+    assert requests_made[("POST /app/installations/:n/access_tokens", "201")] >= 1
+    assert "porch_github_rate_limit_remaining" in families
     workers = {s.labels["role"]: s.value for s in families["porch_workers"].samples}
     assert workers == {"events": 1, "builders": 2}
 
