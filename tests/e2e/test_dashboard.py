@@ -126,6 +126,9 @@ def test_the_run_page_draws_four_lanes_that_overlap_where_the_plan_allows(
     critical = browser.find_element("css selector", ".critical").text
     assert critical.startswith("Critical path: Phase 1") and "Phase 4" in critical
 
+    # The whole page in one picture: the window as tall as the page.
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, int(height) + 140)
     path = tmp_path / "run-page.png"
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
