@@ -163,3 +163,16 @@ def test_a_signed_link_opens_one_run_until_it_expires() -> None:
     assert not access.valid(key, "r1-2-1", str(int(exp) + 1), sig, now=T0)
     assert not access.valid(access.link_key("other"), "r1-2-1", exp, sig, now=T0)
     assert not access.valid(key, "r1-2-1", "-1", sig, now=T0)
+
+
+def test_the_status_comment_links_the_page_and_folds_the_gantt_in_once_finished() -> None:
+    from bot.core.render import status_comment
+
+    state, entries = diamond_run()
+    link = "https://porch.example.com/runs/run1?exp=1&sig=ab"
+    body = status_comment(state, dashboard_url=link, gantt=gantt(state, entries))
+    assert f"]({link})" in body
+    assert "<details><summary>When each phase ran</summary>" in body
+    assert "```mermaid\ngantt\n" in body
+    plain = status_comment(state)
+    assert "dashboard" not in plain and "gantt" not in plain
