@@ -22,7 +22,8 @@ from bot.core.state import RunStatus
 from porch_localstack.demo import REPO, SAMPLE_PLAN, RunResult, run_plan
 from porch_localstack.localstack import LocalStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# One worker runs the whole module (pytest --dist loadgroup): one stack, one browser.
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("dashboard")]
 BUILDER_SECONDS = 2.0
 TOKEN = "operator-token-for-the-dashboard-test"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,7 +105,7 @@ def test_the_run_page_draws_four_lanes_that_overlap_where_the_plan_allows(
     diamond: tuple[LocalStack, RunResult], browser: Any, tmp_path: Path
 ) -> None:
     stack, result = diamond
-    browser.get(f"{stack.web_url}/runs/{result.state.run_id}")
+    browser.get(_signed(stack, result.state.run_id))
     lanes = browser.find_elements("css selector", "#lanes g.lane")
     assert [lane.get_attribute("data-phase") for lane in lanes] == [
         "phase_1",
@@ -143,7 +144,7 @@ def test_the_links_point_at_the_run_s_issue_prs_and_check_runs(
 ) -> None:
     stack, result = diamond
     web = links.web_base(stack.credentials["api_url"])
-    browser.get(f"{stack.web_url}/runs/{result.state.run_id}")
+    browser.get(_signed(stack, result.state.run_id))
     issue = browser.find_element("id", "issue-link").get_attribute("href")
     assert issue == f"{web}/{REPO}/issues/{result.issue_number}"
     prs = {
