@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from bot.core.history import LogEntry
 from bot.core.state import PhaseStatus, RunState
 
-# States a phase spends time in that a bar shows; pending (waiting for dependencies or a
-# slot) is the gap before the first bar, and finished states are where the last bar ends.
-WORKING = frozenset(
-    {PhaseStatus.MERGING, PhaseStatus.PREPARING, PhaseStatus.QUEUED, PhaseStatus.BUILDING}
+# Where a phase's lane ends: a dot, not a bar.
+ENDS = frozenset(
+    {
+        PhaseStatus.DONE,
+        PhaseStatus.FAILED,
+        PhaseStatus.BLOCKED,
+        PhaseStatus.CANCELLED,
+        PhaseStatus.SKIPPED,
+    }
 )
 
 
@@ -72,10 +77,12 @@ def timeline(state: RunState, entries: Sequence[LogEntry], now: float) -> Timeli
                 status, start, iteration, attempt = opened.pop(pid)
                 spans.append(_span(pid, status, start, entry.at, iteration, attempt))
             target = PhaseStatus(move.target) if move.target in _KNOWN else None
-            if target is None or target in WORKING:
-                opened[pid] = (str(move.target), entry.at, move.iteration, move.attempt)
-            elif target is not PhaseStatus.PENDING:
+            if target in ENDS:
                 outcomes.append(Outcome(phase_id=pid, status=target.value, at=entry.at))
+            elif target is not PhaseStatus.PENDING:
+                # Any state a phase works or waits in, including ones added later (a review
+                # round's consulting), is a bar of its own.
+                opened[pid] = (str(move.target), entry.at, move.iteration, move.attempt)
     end = state.finished_at if state.status.finished and state.finished_at else now
     for pid, (status, start, iteration, attempt) in opened.items():
         spans.append(_span(pid, status, start, max(start, now), iteration, attempt, True))
