@@ -18,7 +18,7 @@ from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from bot.adapters import keys
+from bot.adapters import keys, metrics
 from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
@@ -53,8 +53,12 @@ def run_builder(
     ):
         return None  # cancelled, or superseded, while it waited for a builder worker
     config = rt.store.load_config(state.run_id)
+    began = rt.clock()
     with tempfile.TemporaryDirectory(prefix=f"porch-{state.run_id}-") as tmp:
-        return _build(rt, started, effect, config, Path(tmp))
+        result = _build(rt, started, effect, config, Path(tmp))
+    outcome = "built" if isinstance(result, PhaseBuilt) else "failed"
+    metrics.record(rt.redis, metrics.BUILDER_SECONDS, rt.clock() - began, outcome=outcome)
+    return result
 
 
 def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:

@@ -77,3 +77,8 @@ def installation_token(installation_id: int) -> str:
 def reconcile_tick(slot: int) -> str:
     """Claims the reconciler's tick of one time slot, so that one tick is scheduled per slot."""
     return f"porch:reconcile:tick:{slot}"
+
+
+def metric(kind: str, name: str) -> str:
+    """A hash of one counter's or histogram's series: labels -> value (bot.adapters.metrics)."""
+    return f"porch:metrics:{kind}:{name}"

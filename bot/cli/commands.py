@@ -120,6 +120,12 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument(
         "--workers", type=int, default=2, help="builder workers to start (and one events worker)"
     )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave everything running after the run and print the dashboard's address, "
+        "until Ctrl+C",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -262,4 +268,4 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO
     if args.plan is not None and not args.plan.is_file():
         print(f"porch-parallel demo: no such plan file: {args.plan}", file=err)
         return 2
-    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers)
+    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers, keep=args.keep)

@@ -22,6 +22,7 @@ import requests
 from github.Auth import Auth
 
 from bot.adapters import keys
+from bot.adapters.github import observe
 from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
@@ -134,6 +135,10 @@ class AppAuth:
             raise GitHubAuthError(
                 f"installation {installation_id}: token request failed: {type(exc).__name__}"
             ) from None
+        # Made with requests, not PyGithub: counted here rather than by its logger.
+        observe.record_response(
+            self._redis, "POST", url, response.status_code, dict(response.headers)
+        )
         if response.status_code != 201:
             raise GitHubAuthError(
                 f"installation {installation_id}: GitHub answered {response.status_code} "
