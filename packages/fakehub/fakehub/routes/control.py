@@ -128,7 +128,9 @@ def update_issue(owner: str, name: str, number: int) -> Response:
     """Edit an issue as a person: title, body, state ("open" or "closed")."""
     repo = _repo(owner, name)
     data = body()
-    changes = {k: data[k] for k in ("title", "body", "state", "state_reason") if k in data}
+    changes: dict[str, Any] = {
+        k: data[k] for k in ("title", "body", "state", "state_reason") if k in data
+    }
     found = issues.update_issue(hub(), repo, issues.get_issue(repo, number), _actor(data), changes)
     return json_response(issues.issue_json(hub(), repo, found))
 
