@@ -55,7 +55,8 @@ def _conflicts(plan: Plan, analysis: PlanAnalysis) -> list[str]:
 
 def plan_comment(source: str, plan: Plan, analysis: PlanAnalysis, note: str = "") -> str:
     """The whole comment; `note` says what a run would still refuse (an untrusted body)."""
-    verdict = "valid" if analysis.valid else f"not valid ({len(analysis.errors)} errors)"
+    count = len(analysis.errors)
+    verdict = "valid" if analysis.valid else f"not valid ({count} error{'s' * (count != 1)})"
     parts = [
         PLAN_MARKER,
         f"### porch plan: {len(plan.phases)} phases from {source}, {verdict}",
