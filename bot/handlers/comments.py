@@ -119,7 +119,8 @@ def _find(
         plan_path,
         lambda path: repo.read_file(path, base_sha),
         comment.repo.default_branch,
-        sub_issues=lambda: repo.sub_issues(comment.issue_number),
+        # Pull requests have no sub-issues: no request for them.
+        sub_issues=lambda: () if comment.is_pull_request else repo.sub_issues(comment.issue_number),
         issue_number=comment.issue_number,
     )
     return found if isinstance(found, FoundPlan) else messages.plan_not_found(found.reason)
