@@ -15,16 +15,26 @@ from bot.plan.render import to_json_block, to_mermaid
 PLAN_MARKER = "<!-- porch-parallel:plan -->"
 
 
+def _quiet(text: str) -> str:
+    """Text from the plan, with `@login` kept from notifying anyone: anyone may ask for this
+    comment, also on a plan written by someone without write access."""
+    return text.replace("@", "@\u200b")
+
+
 def _name(plan: Plan, phase_id: str) -> str:
     phase = plan.phase(phase_id)
     name = f"Phase {phase.label}: {phase.title}" if phase.label else phase.title or phase.id
+    name = _quiet(name)
     return f"{name} (#{phase.issue})" if phase.issue is not None else name
 
 
 def _diagnostics(title: str, items: tuple[Diagnostic, ...]) -> list[str]:
     if not items:
         return []
-    listed = [f"- line {d.line}: {d.message}" if d.line else f"- {d.message}" for d in items]
+    listed = [
+        f"- line {d.line}: {_quiet(d.message)}" if d.line else f"- {_quiet(d.message)}"
+        for d in items
+    ]
     return ["", f"**{title}**", "", *listed]
 
 

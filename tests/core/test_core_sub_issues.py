@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from bot.core.plan_comment import PLAN_MARKER, plan_comment
 from bot.core.render import status_comment
@@ -102,3 +103,12 @@ def test_the_plan_comment_of_an_invalid_plan_lists_its_errors_and_no_waves() -> 
     assert "- dependency cycle: issue_2 → issue_3 → issue_2" in text
     assert "**Waves**" not in text
     assert "> A run would refuse." in text
+
+
+def test_the_plan_comment_mentions_nobody_a_plan_names() -> None:
+    plan = plan_from_sub_issues(1, "", [sub(2, title="Ask @octocat")])
+    text = plan_comment("the sub-issues of #1", plan, analyse(plan))
+    # GitHub notifies for mentions in text, not in code blocks (the graph, the JSON block).
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    assert "@octocat" not in prose
+    assert "1. Phase 1: Ask @\u200boctocat (#2)" in prose
