@@ -41,9 +41,12 @@ def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePr
 
 def _pull_body(state: RunState, phase_id: str) -> str:
     deps = ", ".join(state.deps[phase_id]) or "none"
+    issue = state.phase_issues.get(phase_id)
+    # "Part of", not "Closes": the sub-issue is closed by the integration PR, once it merges.
+    part_of = f"Part of #{issue}.\n\n" if issue is not None else ""
     return (
-        f"Phase `{phase_id}` of the plan in #{state.issue_number} ({state.plan_source}), "
-        f"built by porch-parallel. Depends on: {deps}.\n\n"
+        f"{part_of}Phase `{phase_id}` of the plan in #{state.issue_number} "
+        f"({state.plan_source}), built by porch-parallel. Depends on: {deps}.\n\n"
         "This draft PR targets the branch the phase started from, so its diff is this "
         f"phase's work alone.\n\n---\n\n{state.sections.get(phase_id, '').strip()}\n"
     )

@@ -30,8 +30,8 @@ def invalid_plan(source: str, errors: Iterable[Diagnostic]) -> str:
 def plan_not_found(reason: str) -> str:
     return (
         f"{TITLE} found no plan to run. {reason}\n\n"
-        "Put the plan in the issue body, name its file in the body, or give its path: "
-        "`/porch parallel codev/plans/0042-my-plan.md`."
+        "Put the plan in the issue body, name its file in the body, give its path "
+        "(`/porch parallel codev/plans/0042-my-plan.md`), or add sub-issues to this issue."
     )
 
 
@@ -78,6 +78,15 @@ def untrusted_body(author: str) -> str:
         "and can edit its body at any time, does not have write access, and the plan decides "
         "what builders are told to do. Put the plan in a file on the default branch and run "
         "`/porch parallel path/to/plan.md`, or open a new issue with it yourself."
+    )
+
+
+def untrusted_sub_issue(number: int, author: str) -> str:
+    return (
+        f"{TITLE} will not run the sub-issues of this issue: @{author}, who opened #{number} "
+        "and can edit its body at any time, does not have write access, and a sub-issue's "
+        "body is what its builder is told to do. Ask a maintainer to open that sub-issue "
+        "instead (or take it off this issue), then comment `/porch parallel` again."
     )
 
 

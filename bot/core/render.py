@@ -244,6 +244,9 @@ def _table(state: RunState) -> str:
     rows = ["| Phase | State | PR | Started | Took |", "|---|---|---|---|---|"]
     for pid, phase in state.phases.items():
         name = _cell(phase_name(state, pid))
+        issue = state.phase_issues.get(pid)
+        if issue is not None:
+            name += f" · #{issue}"  # GitHub links it, with the sub-issue's state
         pr = f"#{phase.pr_number}" if phase.pr_number is not None else "—"
         started = clock(phase.started_at) if phase.started_at is not None else "—"
         took = "—"

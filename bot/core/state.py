@@ -138,6 +138,9 @@ class RunState:
     overview: str = ""
     sections: Mapping[str, str] = field(default_factory=dict)
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Phase id -> the sub-issue it is, for a plan made of sub-issues: each phase PR says
+    # "Part of #n", the status comment links it, and the integration PR closes it.
+    phase_issues: Mapping[str, int] = field(default_factory=dict)
 
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
@@ -237,6 +240,7 @@ def new_run(
         overview=plan.overview,
         sections={pid: plan.phase(pid).section for pid in ids},
         touches={pid: tuple(plan.phase(pid).touches) for pid in ids},
+        phase_issues={pid: issue for pid in ids if (issue := plan.phase(pid).issue) is not None},
     )
 
 

@@ -92,6 +92,11 @@ class MergeConfig(_Section):
     resolver_command: Command | None = None
 
 
+class PlanConfig(_Section):
+    # A spec-kit task list's `[P]` tasks run as phases of their own.
+    split_parallel_tasks: StrictBool = False
+
+
 class RepoConfig(_Section):
     builder: BuilderConfig = BuilderConfig()
     checks: tuple[Command, ...] = ()
@@ -100,6 +105,7 @@ class RepoConfig(_Section):
     failure_policy: FailurePolicy = FailurePolicy.CONTINUE
     consultation: ConsultationConfig = ConsultationConfig()
     merge: MergeConfig = MergeConfig()
+    plan: PlanConfig = PlanConfig()
 
 
 DEFAULT_CONFIG = RepoConfig()

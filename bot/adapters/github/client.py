@@ -29,6 +29,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from bot.errors import FileTooLarge
+from bot.plan.subissues import IssueRef, SubIssue
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,50 @@ class RepoClient:
 
     def pull_files(self, number: int) -> list[str]:
         return [f.filename for f in self._repo.get_pull(number).get_files()]
+
+    # -- sub-issues and "blocked by" --------------------------------------------------------
+
+    def sub_issues(self, number: int) -> list[SubIssue]:
+        """The issue's sub-issues in their order, each with the issues it is blocked by.
+
+        Through PyGithub's requester: the endpoints are newer than the PyGithub we require.
+        """
+        found = []
+        for data in self._pages(f"/repos/{self.full_name}/issues/{number}/sub_issues"):
+            sub = int(data["number"])
+            blockers = self._pages(f"/repos/{self.full_name}/issues/{sub}/dependencies/blocked_by")
+            found.append(
+                SubIssue(
+                    ref=self._issue_ref(data),
+                    title=str(data.get("title") or ""),
+                    body=str(data.get("body") or ""),
+                    author=str((data.get("user") or {}).get("login") or ""),
+                    blocked_by=tuple(self._issue_ref(b) for b in blockers),
+                )
+            )
+        return found
+
+    def _issue_ref(self, data: dict[str, Any]) -> IssueRef:
+        # repository_url ends in /repos/OWNER/NAME; another repository's issue keeps its name.
+        parts = str(data.get("repository_url") or "").rstrip("/").split("/")
+        repo = "/".join(parts[-2:]) if len(parts) >= 2 else self.full_name
+        return IssueRef(
+            number=int(data["number"]),
+            closed=data.get("state") == "closed",
+            repo="" if repo.lower() == self.full_name.lower() else repo,
+        )
+
+    def _pages(self, path: str, per_page: int = 100) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in range(1, 101):  # GitHub allows 100 sub-issues: a bound, not a limit
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "GET", path, parameters={"per_page": per_page, "page": page}
+            )
+            batch = data if isinstance(data, list) else []
+            items += batch
+            if len(batch) < per_page:
+                break
+        return items
 
     # -- branches and merges -------------------------------------------------------------------
 

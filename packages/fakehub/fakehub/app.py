@@ -16,7 +16,17 @@ from fakehub.auth import AuthError
 from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
 from fakehub.hub import Hub
-from fakehub.routes import apps, checks, contents, control, git_http, issues, pulls, repos
+from fakehub.routes import (
+    apps,
+    checks,
+    contents,
+    control,
+    git_http,
+    issues,
+    pulls,
+    relations,
+    repos,
+)
 from fakehub.routes.common import API_PREFIX, HUB_ENVIRON_KEY, hub, json_response
 
 if TYPE_CHECKING:
@@ -32,7 +42,7 @@ def create_app() -> Flask:
     app = Flask(__name__)
     # The stand-in answers like GitHub: JSON errors, never Flask's HTML pages.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    for blueprint in (repos.bp, contents.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
+    for blueprint in (repos.bp, contents.bp, issues.bp, relations.bp, pulls.bp, checks.bp, apps.bp):
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_fakehub")
     app.register_blueprint(git_http.bp)
