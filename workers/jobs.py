@@ -25,6 +25,7 @@ from bot.adapters.github.client import describe, is_transient
 from bot.adapters.store import RunStore
 from bot.core.effects import Effect, PhaseEffect, effect_from_dict
 from bot.core.events import Event
+from bot.errors import ForeignObject
 from workers.registry import KINDS, EffectKind, plan_job
 from workers.runtime import Runtime
 
@@ -65,6 +66,8 @@ def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Even
 
 def failure_reason(exc: BaseException) -> str:
     """What a person is told about a job that raised: never a traceback or a token."""
+    if isinstance(exc, ForeignObject):
+        return str(exc)
     if is_transient(exc):
         return f"GitHub kept failing ({describe(exc)}); gave up after several tries."
     status = getattr(exc, "status", None)
