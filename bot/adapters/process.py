@@ -100,7 +100,8 @@ def run_command(
         text += f"\n[porch-parallel] timed out after {timeout_s:.0f}s; stopped.\n"
     if stopped:
         text += "\n[porch-parallel] the run was cancelled; stopped.\n"
-    shown = redact(tail(text), secrets)
+    # Redacted whole, then cut: a cut through a secret would leave a piece no form matches.
+    shown = tail(redact(text, secrets))
     leaked = leaks(shown, secrets)
     if leaked:
         shown = (

@@ -57,7 +57,7 @@ def forms(secret: str) -> set[str]:
     # A PEM key is printed one line at a time: each long line of it is a secret of its own.
     if "\n" in secret:
         for line in secret.splitlines():
-            if len(line) >= 32 and "-----" not in line:
+            if len(line) >= 16 and "-----" not in line:
                 found |= forms(line)
     return found
 
