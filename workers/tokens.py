@@ -1,7 +1,7 @@
 """Tokens for one builder job: narrowed to the run's repository, handed over once, revoked.
 
 A builder worker holds neither the App's private key nor its webhook secret. When it needs
-tokens it enqueues `mint_for_builder` on the events queue (whose workers hold the key) with a
+tokens it enqueues `workers.minting.mint_for_builder` on the events queue (whose workers hold the key) with a
 fresh one-time key, and waits on that key; the events worker checks that the phase is really
 waiting for a builder, mints the tokens for the run's own repository only, and pushes them
 there with a short expiry; the builder worker's BLPOP takes and deletes them. A process that
@@ -32,7 +32,7 @@ PUSH_PERMISSIONS = {"contents": "write"}
 # The job's REST calls: the dependencies' PR files for the prompt, the phase's check run.
 API_PERMISSIONS = {"checks": "write", "pull_requests": "read"}
 HANDOVER_SECONDS = 60
-MINT_JOB = "workers.tokens.mint_for_builder"
+MINT_JOB = "workers.minting.mint_for_builder"
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,19 +50,7 @@ class JobTokens:
         return [self.push, self.api]
 
 
-def mint_for_builder(run_id: str, phase_id: str, handover: str) -> None:
-    """RQ job on the events queue: mint a builder's tokens and hand them over once."""
-    from workers.registry import plan_job  # the registry imports the job bodies
-
-    rt = Runtime.for_job(plan_job)
-    tokens = _mint(rt, run_id, phase_id)
-    pipe = rt.redis.pipeline()
-    pipe.rpush(handover, json.dumps({"push": tokens.push, "api": tokens.api}))
-    pipe.expire(handover, HANDOVER_SECONDS)
-    pipe.execute()
-
-
-def _mint(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
+def mint(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
     state = rt.store.load(run_id)
     # Only for a phase whose builder is due: a request naming anything else gets nothing.
     if state is None or phase_id not in state.phases:
@@ -79,7 +67,7 @@ def _mint(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
 @contextmanager
 def builder_tokens(rt: Runtime, run_id: str, phase_id: str) -> Iterator[JobTokens]:
     """The job's tokens, revoked however the job ends."""
-    tokens = _mint(rt, run_id, phase_id) if rt.auth.has_key else _handed_over(rt, run_id, phase_id)
+    tokens = mint(rt, run_id, phase_id) if rt.auth.has_key else _handed_over(rt, run_id, phase_id)
     try:
         yield tokens
     finally:

@@ -79,3 +79,10 @@ def untrusted_body(author: str) -> str:
         "what builders are told to do. Put the plan in a file on the default branch and run "
         "`/porch parallel path/to/plan.md`, or open a new issue with it yourself."
     )
+
+
+UNSANDBOXED = (
+    "> [!WARNING]\n"
+    "> This run's builders are **not sandboxed** (`builder.sandbox: none` in "
+    "`.github/porch.yml`): they run as the builder worker's user, with its files in reach."
+)
