@@ -194,7 +194,6 @@ _REASONS = {
     "tuple_type": "must be a list",
     "model_type": "must be a mapping of keys",
     "model_attributes_type": "must be a mapping of keys",
-    "enum": "must be one of: " + ", ".join(policy.value for policy in FailurePolicy),
 }
 
 
@@ -211,6 +210,9 @@ def _reason(error: ErrorDetails) -> str:
         return "must not be empty"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "enum":
+        # pydantic lists them as "'a' or 'b'"; people read the values as they write them.
+        return "must be one of: " + ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected"))))
     return _REASONS.get(kind, error["msg"])
 
 
