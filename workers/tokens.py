@@ -2,11 +2,12 @@
 
 A builder worker holds neither the App's private key nor its webhook secret. When it needs
 tokens it enqueues `workers.minting.mint_for_builder` on the events queue (whose workers hold
-the key) with a fresh one-time key, and waits on that key; the events worker checks that the phase is really
-waiting for a builder, mints the tokens for the run's own repository only, and pushes them
-there with a short expiry; the builder worker's BLPOP takes and deletes them. A process that
-already holds the key (the tests, a one-process setup) mints them itself. Either way they are
-never cached, live in the worker process only, and are revoked when the job ends.
+the key) with a fresh one-time key, and waits on that key; the events worker checks that the
+phase is really waiting for a builder, mints the tokens for the run's own repository only,
+and pushes them there with a short expiry; the builder worker's BLPOP takes and deletes them.
+A process that already holds the key (the tests, a one-process setup) mints them itself.
+Either way they are never cached, live in the worker process only, and are revoked when the
+job ends.
 """
 
 from __future__ import annotations
