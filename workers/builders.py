@@ -36,7 +36,7 @@ from bot.inputs.config import RepoConfig
 from bot.inputs.config import Sandbox as SandboxMode
 from workers.progress import ensure_check_run
 from workers.runtime import Runtime
-from workers.tokens import JobTokens, builder_tokens
+from workers.tokens import FRESH_SECONDS, JobTokens, builder_tokens
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def _build_with(
             rt, effect, "The builder finished without changing anything.", result.log_tail
         )
     try:
-        push(work, effect.branch, GitAuth(tokens.push))
+        _push(rt, state, effect, work, tokens)
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
@@ -164,6 +164,15 @@ def _build_with(
         log_tail=result.log_tail,
         check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+
+
+def _push(rt: Runtime, state: RunState, effect: RunBuilder, work: Path, tokens: JobTokens) -> None:
+    if rt.clock() - tokens.minted_at < FRESH_SECONDS:
+        push(work, effect.branch, GitAuth(tokens.push))
+        return
+    # A long build outlived the first tokens' safe margin: fresh ones, revoked in their turn.
+    with builder_tokens(rt, state.run_id, effect.phase_id) as fresh:
+        push(work, effect.branch, GitAuth(fresh.push))
 
 
 def _builder_env(

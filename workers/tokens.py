@@ -33,6 +33,8 @@ PUSH_PERMISSIONS = {"contents": "write"}
 # The job's REST calls: the dependencies' PR files for the prompt, the phase's check run.
 API_PERMISSIONS = {"checks": "write", "pull_requests": "read"}
 HANDOVER_SECONDS = 60
+# Tokens live an hour; a push after a long build gets fresh ones rather than risk expiry.
+FRESH_SECONDS = 40 * 60
 MINT_JOB = "workers.minting.mint_for_builder"
 
 
@@ -42,6 +44,7 @@ class JobTokens:
 
     push: str
     api: str
+    minted_at: float = 0.0
 
     def __repr__(self) -> str:
         return "JobTokens(push=***, api=***)"
@@ -62,7 +65,7 @@ def mint(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
     push = auth.scoped_token(state.installation_id, state.repo, PUSH_PERMISSIONS)
     api = auth.scoped_token(state.installation_id, state.repo, API_PERMISSIONS)
     log.info("run %s: minted %s's tokens for %s only", run_id, phase_id, state.repo)
-    return JobTokens(push.token, api.token)
+    return JobTokens(push.token, api.token, rt.clock())
 
 
 @contextmanager
@@ -95,4 +98,4 @@ def _handed_over(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
             "is an events worker running?"
         )
     data = json.loads(popped[1])
-    return JobTokens(push=str(data["push"]), api=str(data["api"]))
+    return JobTokens(push=str(data["push"]), api=str(data["api"]), minted_at=rt.clock())
