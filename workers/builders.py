@@ -25,7 +25,7 @@ from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.auth import github_for_token
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
-from bot.adapters.sandbox import Sandbox, bwrap_path, extra_paths_from_env, missing_message
+from bot.adapters.sandbox import Sandbox, extra_paths_from_env, sandbox_problem
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.names import safe_name
@@ -93,9 +93,10 @@ def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:
 def _build(
     rt: Runtime, state: RunState, effect: RunBuilder, config: RepoConfig, tmp: Path
 ) -> PhaseBuilt | PhaseBuildFailed:
-    sandboxed = config.builder.sandbox is SandboxMode.BUBBLEWRAP
-    if sandboxed and bwrap_path() is None:
-        return _failed(rt, effect, missing_message(), "")
+    if config.builder.sandbox is SandboxMode.BUBBLEWRAP:
+        problem = sandbox_problem()
+        if problem is not None:
+            return _failed(rt, effect, problem, "")
     try:
         with builder_tokens(rt, state.run_id, effect.phase_id) as tokens:
             return _build_with(rt, state, effect, config, tmp, tokens)

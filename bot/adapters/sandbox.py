@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,32 @@ def extra_paths_from_env(environ: Mapping[str, str]) -> tuple[Path, ...]:
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+def sandbox_problem() -> str | None:
+    """Why builders cannot be sandboxed on this machine; None when they can.
+
+    bubblewrap may be installed and still unable to create namespaces (a container that
+    forbids user namespaces, a kernel with them disabled): a trial run finds out before an
+    agent's first command would fail with bubblewrap's own terse error.
+    """
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return missing_message()
+    probe = Sandbox(network=False).wrap(["true"], Path("/"))
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not be run on this builder worker: {exc}"
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()[-300:]
+        return (
+            f"bubblewrap cannot create its sandbox on this builder worker ({detail}). Allow "
+            "user namespaces (sysctl kernel.unprivileged_userns_clone=1, or a container "
+            "runtime that permits them), run the builder worker as root in its container, or "
+            "opt out explicitly with `builder.sandbox: none` in .github/porch.yml."
+        )
+    return None
 
 
 def missing_message() -> str:

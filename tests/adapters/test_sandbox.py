@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.process import run_command
-from bot.adapters.sandbox import Sandbox
+from bot.adapters.sandbox import Sandbox, sandbox_problem
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +59,14 @@ def test_no_network_when_asked(tmp_path: Path) -> None:
     tail = _run(tmp_path, "cat /proc/net/dev | tail -n +3 | cut -d: -f1", network=False)
     interfaces = [line.strip() for line in tail.splitlines()[1:] if line.strip()]
     assert interfaces == ["lo"]
+
+
+def test_this_machine_can_sandbox() -> None:
+    assert sandbox_problem() is None
+
+
+def test_without_bwrap_the_fix_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH holding no bwrap
+    problem = sandbox_problem()
+    assert problem is not None
+    assert "apt-get install bubblewrap" in problem and "builder.sandbox: none" in problem
