@@ -105,7 +105,8 @@ def _not_accessible() -> ApiError:
 
 def _requested_permissions(data: dict[str, Any]) -> dict[str, str] | None:
     wanted = data.get("permissions")
-    if wanted is None:
+    if wanted is None or wanted == {}:
+        # No permissions named (PyGithub sends `{}`): the installation's own, as on GitHub.
         return None
     if not isinstance(wanted, dict):
         raise ApiError(422, "Invalid request.")
