@@ -90,6 +90,8 @@ def _handed_over(rt: Runtime, run_id: str, phase_id: str) -> JobTokens:
         result_ttl=0,
         failure_ttl=3600,
         description=f"tokens for {run_id} {phase_id}",
+        # A builder waits on it: ahead of status and check-run updates.
+        at_front=True,
     )
     popped = rt.redis.blpop([handover], timeout=HANDOVER_SECONDS)
     if popped is None:
