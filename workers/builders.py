@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 import requests
 from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -138,7 +139,7 @@ def _build_with(
         env=_builder_env(rt, state, effect, prompt_path, config),
         log_path=log_path,
         secrets=secrets,
-        should_stop=lambda: bool(rt.redis.exists(stop_key)),
+        should_stop=lambda: _stop_asked(rt, stop_key),
         sandbox=sandbox,
     )
     if not result.ok:
@@ -174,6 +175,14 @@ def _push(rt: Runtime, state: RunState, effect: RunBuilder, work: Path, tokens: 
     # A long build outlived the first tokens' safe margin: fresh ones, revoked in their turn.
     with builder_tokens(rt, state.run_id, effect.phase_id) as fresh:
         push(work, effect.branch, GitAuth(fresh.push))
+
+
+def _stop_asked(rt: Runtime, stop_key: str) -> bool:
+    """Whether `/porch cancel` asked this builder to stop; while Redis is away, no one has."""
+    try:
+        return bool(rt.redis.exists(stop_key))
+    except redis.RedisError:
+        return False
 
 
 def _builder_env(

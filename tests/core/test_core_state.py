@@ -367,6 +367,7 @@ def test_every_event_type_is_registered() -> None:
         "BuilderStarted",
         "PhaseBuilt",
         "PhaseBuildFailed",
+        "PhaseOverdue",
         "TimerFired",
         "StatusRequested",
         "CancelRequested",
