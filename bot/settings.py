@@ -45,13 +45,22 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Build settings from an environment mapping (pass `os.environ` at the entry point)."""
+    def from_env(cls, environ: Mapping[str, str], *, app_secrets: bool = True) -> Settings:
+        """Build settings from an environment mapping (pass `os.environ` at the entry point).
+
+        `app_secrets=False` (builder workers) needs neither the private key nor the webhook
+        secret, and leaves them empty when they are absent.
+        """
         env = {key: value.strip() for key, value in environ.items()}
+        has_key = bool(env.get("GITHUB_PRIVATE_KEY") or env.get("GITHUB_PRIVATE_KEY_PATH"))
         return cls(
             github_app_id=_required(env, "GITHUB_APP_ID"),
-            github_private_key=_private_key(env),
-            github_webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
+            github_private_key=_private_key(env) if app_secrets or has_key else "",
+            github_webhook_secret=(
+                _required(env, "GITHUB_WEBHOOK_SECRET")
+                if app_secrets
+                else env.get("GITHUB_WEBHOOK_SECRET", "")
+            ),
             github_api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
             redis_url=env.get("REDIS_URL") or None,
             state_dir=state_dir_from_env(env),
@@ -64,6 +73,11 @@ class Settings:
             dashboard_token=_token(env.get("PORCH_DASHBOARD_TOKEN", "")),
             log_format=_log_format(env.get("PORCH_LOG_FORMAT", "")),
         )
+
+    @property
+    def app_secrets(self) -> list[str]:
+        """The App's secrets this process holds, for redaction."""
+        return [s for s in (self.github_webhook_secret, self.github_private_key) if s]
 
     @property
     def redis_display(self) -> str:

@@ -26,6 +26,7 @@ from bot.adapters.github.client import describe, is_transient
 from bot.adapters.store import RunStore
 from bot.core.effects import Effect, PhaseEffect, effect_from_dict
 from bot.core.events import Event, event_to_dict
+from bot.errors import ForeignObject
 from workers.registry import KINDS, EffectKind, plan_job
 from workers.runtime import Runtime
 
@@ -101,6 +102,8 @@ def apply_patiently(
 
 def failure_reason(exc: BaseException) -> str:
     """What a person is told about a job that raised: never a traceback or a token."""
+    if isinstance(exc, ForeignObject):
+        return str(exc)
     if is_transient(exc):
         return f"GitHub kept failing ({describe(exc)}); gave up after several tries."
     status = getattr(exc, "status", None)

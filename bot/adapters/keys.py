@@ -70,8 +70,17 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 
 
 def installation_token(installation_id: int) -> str:
-    """The cached installation token and its expiry."""
+    """The cached installation token and its expiry (events workers and the web app only)."""
     return f"porch:installation-token:{installation_id}"
+
+
+def token_handover(nonce: str) -> str:
+    """A one-time list: the tokens an events worker minted for one builder job.
+
+    The builder worker pops them (BLPOP deletes what it reads); they expire within a minute
+    when nobody does. Only processes holding the Redis password reach it; a sandbox does not.
+    """
+    return f"porch:tokens:{nonce}"
 
 
 def reconcile_tick(slot: int) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import messages
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 from bot.plan.render import STATE_STYLES as PLAN_STATE_STYLES
 
@@ -102,6 +103,8 @@ def status_comment(
         "",
         summary_line(state),
     ]
+    if not state.settings.sandboxed:
+        parts += ["", messages.UNSANDBOXED]
     errors = _errors(state)
     if errors:
         parts += ["", errors]
