@@ -26,7 +26,7 @@ from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.prompt import DependencyNote, PromptInput, build_prompt
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from workers.progress import ensure_check_run
+from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -197,16 +197,7 @@ def _move_check_run(repo: RepoClient, state: RunState, phase_id: str, new_head: 
     old = state.phase(phase_id).check_run_id
     try:
         new = ensure_check_run(repo, state, phase_id, new_head)
-        if old is not None and old != new:
-            repo.update_check_run(
-                old,
-                status="completed",
-                conclusion="neutral",
-                output={
-                    "title": "Moved to the phase's new head",
-                    "summary": f"This phase's check continues on {new_head[:7]}.",
-                },
-            )
+        move_check_run(repo, state, phase_id, old, new, new_head)
     except (GithubException, requests.RequestException):
         log.exception("run %s: could not move the check run of %s", state.run_id, phase_id)
         return None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.core import render
 from bot.core.effects import PreparePhase
 from bot.core.events import PhasePrepared
 from bot.core.state import RunState
-from workers.progress import ensure_check_run
+from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
 
 
@@ -25,6 +26,9 @@ def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePr
         draft=True,
     )
     check_run_id = ensure_check_run(repo, state, phase_id, head)
+    # A retried phase may have had its check run elsewhere (the run's base commit, when it
+    # failed before it had a branch): that one is closed, pointing here.
+    move_check_run(repo, state, phase_id, state.phase(phase_id).check_run_id, check_run_id, head)
     return PhasePrepared(
         at=rt.clock(),
         phase_id=phase_id,
@@ -40,10 +44,23 @@ def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePr
 
 
 def _pull_body(state: RunState, phase_id: str) -> str:
+    """What the PR is for, then the phase's section of the plan, within GitHub's limit."""
     deps = ", ".join(state.deps[phase_id]) or "none"
-    return (
+    intro = (
         f"Phase `{phase_id}` of the plan in #{state.issue_number} ({state.plan_source}), "
         f"built by porch-parallel. Depends on: {deps}.\n\n"
         "This draft PR targets the branch the phase started from, so its diff is this "
-        f"phase's work alone.\n\n---\n\n{state.sections.get(phase_id, '').strip()}\n"
+        "phase's work alone.\n\n---\n\n"
     )
+    section = state.sections.get(phase_id, "").strip()
+    room = render.GITHUB_TEXT_LIMIT - len(intro) - 1
+    if len(intro) + len(section) + 1 > render.GITHUB_TEXT_LIMIT:
+        note = f"\n\n… (the rest of this section is in #{state.issue_number})"
+        section = section[: max(0, room - len(note))] + note
+    return _fit(f"{intro}{section}\n")
+
+
+def _fit(text: str) -> str:
+    # Dependency lists of huge plans could still overflow; GitHub would refuse the PR.
+    limit = render.GITHUB_TEXT_LIMIT
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,7 +12,8 @@ from bot.adapters import keys
 from bot.adapters.github.client import RepoClient
 from bot.core import render
 from bot.core.effects import UpdateCheckRun, UpdateStatusComment
-from bot.core.state import RunState
+from bot.core.events import CheckRunOpened
+from bot.core.state import PhaseStatus, RunState
 from workers.runtime import Runtime
 
 RENDER_LOCK_SECONDS = 300  # the job's own timeout: a slow GitHub keeps the lock
@@ -36,11 +37,36 @@ def update_check_run(rt: Runtime, state: RunState, effect: UpdateCheckRun) -> No
 
 def _render_check_run(rt: Runtime, run_id: str, phase_id: str) -> None:
     state = rt.store.load(run_id)
-    check_run_id = state.phase(phase_id).check_run_id if state else None
-    if state is None or check_run_id is None:
+    if state is None:
         return
-    fields = render.check_run_output(state, phase_id)
-    rt.repo(state.installation_id, state.repo).update_check_run(check_run_id, **fields)
+    phase = state.phase(phase_id)
+    repo = rt.repo(state.installation_id, state.repo)
+    if phase.check_run_id is None:
+        if phase.status in (PhaseStatus.FAILED, PhaseStatus.BLOCKED):
+            # It stopped before it had a commit of its own: the run's base commit shows why.
+            check_run_id = ensure_check_run(repo, state, phase_id, state.base_sha)
+            opened = CheckRunOpened(at=rt.clock(), phase_id=phase_id, check_run_id=check_run_id)
+            rt.store.apply(run_id, opened)
+        return
+    repo.update_check_run(phase.check_run_id, **render.check_run_output(state, phase_id))
+
+
+def move_check_run(
+    repo: RepoClient, state: RunState, phase_id: str, old: int | None, new: int, new_head: str
+) -> None:
+    """Close the phase's earlier check run, on another commit, as moved to `new_head`."""
+    if old is None or old == new:
+        return
+    repo.update_check_run(
+        old,
+        status="completed",
+        conclusion="neutral",
+        output={
+            "title": "Moved to the phase's new head",
+            "summary": f"This phase's check continues on {new_head[:7]}.",
+        },
+        actions=[],
+    )
 
 
 def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComment) -> None:

@@ -79,3 +79,19 @@ def untrusted_body(author: str) -> str:
         "what builders are told to do. Put the plan in a file on the default branch and run "
         "`/porch parallel path/to/plan.md`, or open a new issue with it yourself."
     )
+
+
+def unknown_phase(reference: str, phase_ids: Iterable[str]) -> str:
+    ids = ", ".join(f"`{pid}`" for pid in phase_ids)
+    return f"{TITLE}: this run has no phase `{reference}`. Its phases: {ids}."
+
+
+def cannot_control(verb: str, phase_id: str, reason: str) -> str:
+    return f"{TITLE} cannot {verb} `{phase_id}`: {reason}."
+
+
+def button_refusal(login: str, button: str) -> str:
+    return (
+        f"Thanks, @{login}! Only people with write access to this repository can change a "
+        f"porch run, so I have not acted on **{button}**. A maintainer can press it for you."
+    )

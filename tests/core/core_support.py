@@ -367,7 +367,8 @@ class Driver:
         assert checks == {
             pid
             for pid, p in after.phases.items()
-            if p != before.phases[pid] and p.check_run_id is not None
+            if p != before.phases[pid]
+            and (p.check_run_id is not None or p.status in (P.FAILED, P.BLOCKED))
         }
         self.check_moves(before, after, event)
         self.check_starts(before, after, event, effects)
@@ -470,7 +471,7 @@ class Driver:
             if phase.status in (P.BUILDING, P.DONE):
                 assert phase.started_at is not None
             assert (phase.dispatched_at is not None) == (phase.attempt >= 1)
-            assert phase.attempt <= 1 + state.settings.retries
+            assert phase.attempt - phase.first_attempt < 1 + state.settings.retries
         all_done = all(p.status is P.DONE for p in state.phases.values())
         assert (state.status is RunStatus.DONE) == all_done
         if state.status.finished:
