@@ -8,8 +8,8 @@ blocking, cancel) and `control` (retry and skip by people).
 Stale or duplicate events (another iteration or attempt, a phase not in the status the event
 expects, a finished run) return the very same state and no effects; the version is bumped once
 per event that changes anything. Every event that changes something emits one
-UpdateStatusComment, and every phase that changed and has a check run (or failed, or is blocked, and so needs one)
-gets an UpdateCheckRun.
+UpdateStatusComment, and every phase that changed and has a check run (or failed, or is
+blocked, and so needs one) gets an UpdateCheckRun.
 """
 
 from __future__ import annotations
