@@ -106,16 +106,16 @@ def _control(ctx: Context, repo: RepoClient, comment: IssueComment, command: Ret
     if current is None:
         _answer_once(ctx, repo, comment, "no-run", messages.no_run())
         return
+    verb = _verb(command)
     phase_id = control.find_phase(current, command.phase)
     if phase_id is None:
         text = messages.unknown_phase(command.phase, current.phases)
-        _answer_once(ctx, repo, comment, "phase", text)
+        _answer_once(ctx, repo, comment, verb, text)
         return
-    verb = _verb(command)
     why_not = control.why_not_retry if isinstance(command, Retry) else control.why_not_skip
     reason = why_not(current, phase_id)
     if reason is not None:
-        _answer_once(ctx, repo, comment, "phase", messages.cannot_control(verb, phase_id, reason))
+        _answer_once(ctx, repo, comment, verb, messages.cannot_control(verb, phase_id, reason))
         return
     repo.react(comment.issue_number, comment.comment_id, "eyes")
     at = ctx.runtime.clock()

@@ -119,7 +119,8 @@ def test_retry_of_a_phase_that_is_done_is_answered_with_why(porch: Porch) -> Non
     porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch retry phase_1\n/porch skip 9")
     porch.settle()
     bodies = _comments(porch, issue)
-    assert any("cannot retry `phase_1`: it is done" in b for b in bodies)
+    assert any("cannot retry `phase_1`: the run is already done" in b for b in bodies)
+    assert any("this run has no phase `9`" in b for b in bodies)
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
 
