@@ -38,6 +38,10 @@ class Settings:
     # of secondary rate limits; a local stand-in needs no pacing, so tests set these to 0.
     github_request_interval: float = 0.25
     github_write_interval: float = 1.0
+    # The installation's shared budget of content-creating requests (bot.adapters.github.budget)
+    github_writes_per_minute: int = 70
+    github_writes_per_hour: int = 450
+    github_max_wait: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -55,6 +59,9 @@ class Settings:
             log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
             github_request_interval=_seconds(env, "PORCH_GITHUB_REQUEST_INTERVAL", 0.25),
             github_write_interval=_seconds(env, "PORCH_GITHUB_WRITE_INTERVAL", 1.0),
+            github_writes_per_minute=_count(env, "PORCH_GITHUB_WRITES_PER_MINUTE", 70),
+            github_writes_per_hour=_count(env, "PORCH_GITHUB_WRITES_PER_HOUR", 450),
+            github_max_wait=_seconds(env, "PORCH_GITHUB_MAX_WAIT", 60.0),
         )
 
     @property
@@ -153,6 +160,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= seconds < 3600:
         raise SettingsError(f"{name}: {value!r} is not a number of seconds")
     return seconds
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}: {value!r} is not a positive whole number")
+    return int(value)
 
 
 def _port(value: str) -> int:

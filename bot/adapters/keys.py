@@ -66,3 +66,13 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 def installation_token(installation_id: int) -> str:
     """The cached installation token and its expiry."""
     return f"porch:installation-token:{installation_id}"
+
+
+def github_writes(installation_id: int) -> str:
+    """A sorted set: one member per content-creating request to GitHub in the last hour."""
+    return f"porch:github:{installation_id}:writes"
+
+
+def github_pause(installation_id: int) -> str:
+    """When GitHub said to wait (`retry-after`, a spent primary limit): until this time."""
+    return f"porch:github:{installation_id}:pause"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core.state import PhaseStatus, RunStatus
-from tests.integration.conftest import BUILDER, DIAMOND, MAINTAINER, REPO, Porch, porch_config
+from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_config
 
 READER = "rita"
 P = PhaseStatus

@@ -87,9 +87,7 @@ def _check_run_opened(state: RunState, event: CheckRunOpened) -> Step:
 
 def _again(phase: PhaseState) -> PhaseState:
     """The phase pending again, with the configured retries granted anew."""
-    return move(
-        phase, S.PENDING, first_attempt=phase.attempt + 1, error="", finished_at=None
-    )
+    return move(phase, S.PENDING, first_attempt=phase.attempt + 1, error="", finished_at=None)
 
 
 def _stopped_ancestors(state: RunState, phase_id: str) -> set[str]:
