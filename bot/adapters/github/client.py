@@ -28,7 +28,7 @@ from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from bot.errors import FileTooLarge
+from bot.errors import FileTooLarge, GitHubRateLimited
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def is_transient(exc: BaseException) -> bool:
     """A failure that may pass, and whose request may nevertheless have been carried out."""
     if isinstance(exc, GithubException):
         return exc.status >= 500
-    return isinstance(exc, requests.RequestException)
+    # The installation's budget is spent for a while: trying later is the whole remedy.
+    return isinstance(exc, requests.RequestException | GitHubRateLimited)
 
 
 def _pause(attempt: int) -> None:
