@@ -36,7 +36,7 @@ MAX_WAIT_SECONDS = 60.0
 _TAKE = """
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600)
-local minute = redis.call('ZCOUNT', KEYS[1], now - 60, '+inf')
+local minute = redis.call('ZCOUNT', KEYS[1], '(' .. (now - 60), '+inf')
 local hour = redis.call('ZCARD', KEYS[1])
 if minute < tonumber(ARGV[2]) and hour < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
@@ -47,7 +47,7 @@ local wait = 0
 local over = minute - tonumber(ARGV[2])
 if over >= 0 then
   local oldest = redis.call(
-    'ZRANGEBYSCORE', KEYS[1], now - 60, '+inf', 'WITHSCORES', 'LIMIT', over, 1)
+    'ZRANGEBYSCORE', KEYS[1], '(' .. (now - 60), '+inf', 'WITHSCORES', 'LIMIT', over, 1)
   wait = math.max(wait, tonumber(oldest[2]) + 60 - now)
 end
 over = hour - tonumber(ARGV[3])

@@ -200,6 +200,10 @@ class FakeHubControl:
         or other numbers, answering as GitHub does; `enabled=False` switches them off."""
         return dict(self._call("PUT", "/limits", {"enabled": enabled, **numbers}))
 
+    def limits(self) -> dict[str, Any]:
+        """The secondary limits in force (`enabled` False: none)."""
+        return dict(self._call("GET", "/limits"))
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
