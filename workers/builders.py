@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import requests
@@ -121,15 +122,27 @@ def _build(
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
-    return PhaseBuilt(
+    built = PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
         attempt=effect.attempt,
         iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
-        check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+    # The check run on the new head is made showing the phase done, so no edit follows it.
+    now = rt.store.load(state.run_id) or state
+    shown = now.with_phase(
+        replace(
+            now.phase(phase_id),
+            status=PhaseStatus.DONE,
+            head_sha=new_head,
+            log_tail=result.log_tail,
+            error="",
+            finished_at=built.at,
+        )
+    )
+    return replace(built, check_run_id=_move_check_run(repo, shown, phase_id, new_head))
 
 
 def _builder_env(

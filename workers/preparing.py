@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core import render
 from bot.core.effects import PreparePhase
 from bot.core.events import PhasePrepared
-from bot.core.state import RunState
+from bot.core.state import PhaseStatus, RunState
 from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
 
@@ -25,7 +27,18 @@ def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePr
         body=_pull_body(state, phase_id),
         draft=True,
     )
-    check_run_id = ensure_check_run(repo, state, phase_id, head)
+    # Made showing the phase as it will be once prepared (queued, its PR known), so no edit
+    # needs to follow its creation.
+    shown = state.with_phase(
+        replace(
+            state.phase(phase_id),
+            status=PhaseStatus.QUEUED,
+            branch=effect.branch,
+            base_branch=effect.base_branch,
+            pr_number=pull.number,
+        )
+    )
+    check_run_id = ensure_check_run(repo, shown, phase_id, head)
     # A retried phase may have had its check run elsewhere (the run's base commit, when it
     # failed before it had a branch): that one is closed, pointing here.
     move_check_run(repo, state, phase_id, state.phase(phase_id).check_run_id, check_run_id, head)

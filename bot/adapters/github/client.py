@@ -270,6 +270,8 @@ class RepoClient:
         existing = self._comment_if_ours(issue_number, known_id, marker) if known_id else None
         existing = existing or self._find_ours(issue_number, marker)
         if existing is not None:
+            if existing.body == body:
+                return existing.id  # nothing new to show: an edit would only spend the budget
             try:
                 _retry(lambda: existing.edit(body), "status comment")
                 return existing.id

@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.effects import Effect, UpdateCheckRun, UpdateStatusComment
-from bot.core.events import CheckRunOpened, Event, StatusRequested
+from bot.core.events import (
+    CheckRunOpened,
+    Event,
+    PhaseBuilt,
+    PhaseEvent,
+    PhasePrepared,
+    StatusRequested,
+)
 from bot.core.reducer import building, control, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
 from bot.core.state import PhaseState, PhaseStatus, RunState
@@ -41,6 +48,25 @@ def shows_check_run(phase: PhaseState) -> bool:
     )
 
 
+def _shown_already(event: Event, state: RunState) -> str | None:
+    """The phase whose check run was just made showing its new state: no edit needed."""
+    if isinstance(event, CheckRunOpened):
+        return event.phase_id
+    phase = state.phases.get(event.phase_id) if isinstance(event, PhaseEvent) else None
+    if phase is None:
+        return None
+    if isinstance(event, PhasePrepared) and phase.status is PhaseStatus.QUEUED:
+        return event.phase_id  # created showing it queued (workers/preparing.py)
+    if (
+        isinstance(event, PhaseBuilt)
+        and event.check_run_id is not None
+        and phase.status is PhaseStatus.DONE
+        and phase.check_run_id == event.check_run_id
+    ):
+        return event.phase_id  # moved to the new head showing it done (workers/builders.py)
+    return None
+
+
 def reduce(state: RunState, event: Event) -> Step:
     """Apply one event; see the module docstring for the rules."""
     if isinstance(event, StatusRequested):
@@ -55,7 +81,7 @@ def reduce(state: RunState, event: Event) -> Step:
     changed = dispatch.settle(changed, event.at)
     version = state.version + 1
     changed = replace(changed, version=version)
-    opened = event.phase_id if isinstance(event, CheckRunOpened) else None
+    opened = _shown_already(event, changed)
     checks: list[Effect] = [
         UpdateCheckRun(phase_id=pid, version=version)
         for pid, phase in changed.phases.items()
