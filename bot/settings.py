@@ -42,6 +42,8 @@ class Settings:
     github_writes_per_minute: int = 70
     github_writes_per_hour: int = 450
     github_max_wait: float = 60.0
+    # The status comment is edited at most once per this many seconds, however many events.
+    status_interval: float = 3.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -62,6 +64,7 @@ class Settings:
             github_writes_per_minute=_count(env, "PORCH_GITHUB_WRITES_PER_MINUTE", 70),
             github_writes_per_hour=_count(env, "PORCH_GITHUB_WRITES_PER_HOUR", 450),
             github_max_wait=_seconds(env, "PORCH_GITHUB_MAX_WAIT", 60.0),
+            status_interval=_seconds(env, "PORCH_STATUS_INTERVAL", 3.0),
         )
 
     @property

@@ -7,16 +7,22 @@ requests coalesce, so a burst of events costs an edit or two.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+from rq import Queue
 
 from bot.adapters import keys
 from bot.adapters.github.client import RepoClient
+from bot.adapters.jobs import RESULT_TTL
+from bot.adapters.queues import EVENTS_QUEUE
 from bot.core import render
-from bot.core.effects import UpdateCheckRun, UpdateStatusComment
+from bot.core.effects import UpdateCheckRun, UpdateStatusComment, effect_to_dict, job_id
 from bot.core.events import CheckRunOpened
 from bot.core.state import PhaseStatus, RunState
 from workers.runtime import Runtime
 
 RENDER_LOCK_SECONDS = 300  # the job's own timeout: a slow GitHub keeps the lock
+PERFORM_JOB = "workers.jobs.perform"  # named, not imported: workers.registry imports us
 
 
 def ensure_check_run(repo: RepoClient, state: RunState, phase_id: str, head_sha: str) -> int:
@@ -70,9 +76,41 @@ def move_check_run(
 
 
 def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComment) -> None:
-    """Bring the status comment up to the newest state of the run."""
+    """Bring the status comment up to the newest state of the run, at most once per
+    `status_interval`: sooner, one later job is scheduled to render whatever is newest then."""
     run_id = state.run_id
-    _render_newest(rt, keys.render(run_id, "status"), lambda: _render_status_comment(rt, run_id))
+    key = keys.render(run_id, "status")
+    # `/porch status` (and the later job below, due by now) render at once: a person asked.
+    wait = _since_last_edit(rt, key) if effect.requested_at is None else 0.0
+    if wait > 0:
+        rt.redis.set(f"{key}:dirty", 1)
+        _render_later(rt, state, key, wait)
+        return
+    _render_newest(rt, key, lambda: _render_status_comment(rt, run_id))
+
+
+def _since_last_edit(rt: Runtime, key: str) -> float:
+    """Seconds left before the comment may be edited again (0: now)."""
+    last = rt.redis.get(f"{key}:edited")
+    if last is None:
+        return 0.0
+    return float(last) + rt.settings.status_interval - rt.clock()
+
+
+def _render_later(rt: Runtime, state: RunState, key: str, wait: float) -> None:
+    # One later job at a time: it renders the newest state when it runs, so more are useless.
+    if not rt.redis.set(f"{key}:later", 1, nx=True, px=max(1, int(wait * 1000))):
+        return
+    due = rt.clock() + wait
+    effect = UpdateStatusComment(version=state.version, requested_at=due)
+    Queue(EVENTS_QUEUE, connection=rt.redis).enqueue_at(
+        datetime.fromtimestamp(due, tz=UTC),
+        PERFORM_JOB,
+        args=(state.run_id, effect_to_dict(effect)),
+        job_id=job_id(state.run_id, effect),
+        job_timeout=RENDER_LOCK_SECONDS,
+        result_ttl=RESULT_TTL,
+    )
 
 
 def _render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
@@ -107,3 +145,6 @@ def _render_status_comment(rt: Runtime, run_id: str) -> None:
         int(known) if known else None,
     )
     rt.redis.set(keys.status_comment(run_id), comment_id)
+    if rt.settings.status_interval > 0:
+        edited = f"{keys.render(run_id, 'status')}:edited"
+        rt.redis.set(edited, repr(rt.clock()), ex=max(1, int(rt.settings.status_interval) + 1))
