@@ -18,6 +18,7 @@ from bot.core.effects import (
     RunBuilder,
     StartPoint,
     StartTimer,
+    UpdateCheckRun,
     UpdateStatusComment,
 )
 from bot.core.events import (
@@ -166,7 +167,7 @@ CASES = [
         {"a": (PREPARING, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
     ),
     Case(
         "prepared for another attempt is stale",
@@ -342,7 +343,7 @@ CASES = [
         {"a": (PREPARING, 1), "b": (QUEUED, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
         settings={"max_parallel": 2},
     ),
     Case(
@@ -709,8 +710,12 @@ def test_build_failure_keeps_the_log_and_error_for_the_retry() -> None:
 def test_built_may_move_the_check_run_to_the_new_head() -> None:
     state = setup(CHAIN, {"a": (BUILDING, 1)})
     event = dataclasses.replace(built("a"), check_run_id=555)
-    new, _ = reduce(state, event)
+    new, effects = reduce(state, event)
     assert new.phases["a"].check_run_id == 555
+    # The builder made it showing the phase done: no edit follows.
+    assert not any(isinstance(e, UpdateCheckRun) for e in effects)
+    _, effects = reduce(state, built("a"))
+    assert UpdateCheckRun(phase_id="a", version=6) in effects
 
 
 # --- Iterations -------------------------------------------------------------------------------
