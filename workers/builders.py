@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import redis
@@ -35,7 +36,7 @@ from bot.core.state import PhaseStatus, RunState
 from bot.errors import GitHubAuthError
 from bot.inputs.config import RepoConfig
 from bot.inputs.config import Sandbox as SandboxMode
-from workers.progress import ensure_check_run
+from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
 from workers.tokens import FRESH_SECONDS, JobTokens, builder_tokens
 
@@ -161,15 +162,27 @@ def _build_with(
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
-    return PhaseBuilt(
+    built = PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
         attempt=effect.attempt,
         iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
-        check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+    # The check run on the new head is made showing the phase done, so no edit follows it.
+    now = rt.store.load(state.run_id) or state
+    shown = now.with_phase(
+        replace(
+            now.phase(phase_id),
+            status=PhaseStatus.DONE,
+            head_sha=new_head,
+            log_tail=result.log_tail,
+            error="",
+            finished_at=built.at,
+        )
+    )
+    return replace(built, check_run_id=_move_check_run(repo, shown, phase_id, new_head))
 
 
 def _push(rt: Runtime, state: RunState, effect: RunBuilder, work: Path, tokens: JobTokens) -> None:
@@ -262,16 +275,7 @@ def _move_check_run(repo: RepoClient, state: RunState, phase_id: str, new_head: 
     old = state.phase(phase_id).check_run_id
     try:
         new = ensure_check_run(repo, state, phase_id, new_head)
-        if old is not None and old != new:
-            repo.update_check_run(
-                old,
-                status="completed",
-                conclusion="neutral",
-                output={
-                    "title": "Moved to the phase's new head",
-                    "summary": f"This phase's check continues on {new_head[:7]}.",
-                },
-            )
+        move_check_run(repo, state, phase_id, old, new, new_head)
     except (GithubException, requests.RequestException):
         log.exception("run %s: could not move the check run of %s", state.run_id, phase_id)
         return None

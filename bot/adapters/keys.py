@@ -91,3 +91,13 @@ def reconcile_tick(slot: int) -> str:
 def metric(kind: str, name: str) -> str:
     """A hash of one counter's or histogram's series: labels -> value (bot.adapters.metrics)."""
     return f"porch:metrics:{kind}:{name}"
+
+
+def github_writes(installation_id: int) -> str:
+    """A sorted set: one member per content-creating request to GitHub in the last hour."""
+    return f"porch:github:{installation_id}:writes"
+
+
+def github_pause(installation_id: int) -> str:
+    """When GitHub said to wait (`retry-after`, a spent primary limit): until this time."""
+    return f"porch:github:{installation_id}:pause"

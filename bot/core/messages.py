@@ -113,3 +113,19 @@ def overdue(status: str, seconds: int) -> str:
         "builders` running?",
     }.get(status, "its job did not report")
     return f"It stayed {status} for {waited}: {why}."
+
+
+def unknown_phase(reference: str, phase_ids: Iterable[str]) -> str:
+    ids = ", ".join(f"`{pid}`" for pid in phase_ids)
+    return f"{TITLE}: this run has no phase `{reference}`. Its phases: {ids}."
+
+
+def cannot_control(verb: str, phase_id: str, reason: str) -> str:
+    return f"{TITLE} cannot {verb} `{phase_id}`: {reason}."
+
+
+def button_refusal(login: str, button: str) -> str:
+    return (
+        f"Thanks, @{login}! Only people with write access to this repository can change a "
+        f"porch run, so I have not acted on **{button}**. A maintainer can press it for you."
+    )

@@ -101,6 +101,9 @@ class PhaseState:
     # pair are stale. `attempt` is 0 until the phase is first dispatched.
     attempt: int = 0
     iteration: int = 1
+    # The attempt at which the current series of tries began: `/porch retry` grants the
+    # configured retries again, while attempt numbers keep rising so late reports stay stale.
+    first_attempt: int = 1
     branch: str | None = None
     base_branch: str | None = None  # what its draft PR targets
     pr_number: int | None = None

@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import comments
+from bot.handlers import checks, comments
 
-router = Router(comments.router)
+router = Router(comments.router, checks.router)
 
 __all__ = ["router"]

@@ -12,8 +12,9 @@ from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
 from bot.core import messages
-from bot.core.events import CancelRequested, StatusRequested
+from bot.core.events import CancelRequested, RetryRequested, SkipRequested, StatusRequested
 from bot.core.plan_comment import PLAN_MARKER, plan_comment
+from bot.core.reducer import control
 from bot.core.state import RunSettings, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
@@ -22,7 +23,9 @@ from bot.inputs.commands import (
     Command,
     Help,
     Parallel,
+    Retry,
     ShowPlan,
+    Skip,
     Status,
     Unknown,
     comment_may_hold_commands,
@@ -95,12 +98,14 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
             store.apply(current.run_id, StatusRequested(at=at, by=comment.author))
         else:
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
+    elif isinstance(command, Retry | Skip):
+        _control(ctx, repo, comment, command)
     elif isinstance(command, Help):
         _answer_once(ctx, repo, comment, "help", messages.help_text())
     elif isinstance(command, Unknown):
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(command.text))
     else:
-        # retry, skip and resolved are parsed already; they act once consultations exist.
+        # `resolved` is parsed already; it acts once conflicts can be resolved by hand.
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(_verb(command)))
 
 
@@ -128,6 +133,31 @@ def _find(
         issue_number=comment.issue_number,
     )
     return found if isinstance(found, FoundPlan) else messages.plan_not_found(found.reason)
+
+
+def _control(ctx: Context, repo: RepoClient, comment: IssueComment, command: Retry | Skip) -> None:
+    """`/porch retry <phase>` and `/porch skip <phase>` on the issue's current run."""
+    current = ctx.runtime.store.current(comment.repo.full_name, comment.issue_number)
+    if current is None:
+        _answer_once(ctx, repo, comment, "no-run", messages.no_run())
+        return
+    verb = _verb(command)
+    phase_id = control.find_phase(current, command.phase)
+    if phase_id is None:
+        text = messages.unknown_phase(command.phase, current.phases)
+        _answer_once(ctx, repo, comment, verb, text)
+        return
+    why_not = control.why_not_retry if isinstance(command, Retry) else control.why_not_skip
+    reason = why_not(current, phase_id)
+    if reason is not None:
+        _answer_once(ctx, repo, comment, verb, messages.cannot_control(verb, phase_id, reason))
+        return
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
+    at = ctx.runtime.clock()
+    event = (RetryRequested if isinstance(command, Retry) else SkipRequested)(
+        at=at, phase_id=phase_id, by=comment.author
+    )
+    ctx.runtime.store.apply(current.run_id, event)
 
 
 def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Parallel) -> None:

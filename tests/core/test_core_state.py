@@ -371,6 +371,9 @@ def test_every_event_type_is_registered() -> None:
         "TimerFired",
         "StatusRequested",
         "CancelRequested",
+        "RetryRequested",
+        "SkipRequested",
+        "CheckRunOpened",
     }
     # The abstract bases are not kinds of events: nothing is ever sent as one.
     assert "Event" not in EVENT_TYPES and "PhaseEvent" not in EVENT_TYPES

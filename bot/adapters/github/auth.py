@@ -23,7 +23,8 @@ import requests
 from github.Auth import Auth
 
 from bot.adapters import keys
-from bot.adapters.github import observe
+from bot.adapters.github import observe, transport
+from bot.adapters.github.budget import Budget, Limits
 from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
@@ -37,6 +38,8 @@ JWT_LIFETIME_SECONDS = 9 * 60
 REFRESH_MARGIN_SECONDS = 10 * 60
 API_VERSION = "2022-11-28"
 HTTP_TIMEOUT_SECONDS = 30
+# GitHub's token endpoint fails now and then with a 5xx; it is tried again after these waits.
+TOKEN_RETRY_SECONDS = (1.0, 3.0)
 
 
 class AppAuth:
@@ -58,6 +61,11 @@ class AppAuth:
         self._redis = redis_client
         self._session = session or requests.Session()
         self._clock = clock
+        self._limits = Limits(
+            per_minute=settings.github_writes_per_minute,
+            per_hour=settings.github_writes_per_hour,
+            max_wait=settings.github_max_wait,
+        )
 
     def __repr__(self) -> str:
         return f"AppAuth(app_id={self._app_id!r}, api_url={self._api_url!r})"
@@ -106,14 +114,18 @@ class AppAuth:
         return token
 
     def github_for_installation(self, installation_id: int) -> github.Github:
-        """A PyGithub client acting as the installation; its token renews itself as it ages."""
+        """A PyGithub client acting as the installation; its token renews itself as it ages,
+        and every request it makes draws on the installation's shared budget."""
+        transport.install()
+        retry = NoBlindPostRetry()
+        retry.budget = Budget(self._redis, installation_id, self._limits)
         return github.Github(
             auth=_InstallationAuth(self, installation_id),
             base_url=self._api_url,
             timeout=HTTP_TIMEOUT_SECONDS,
             seconds_between_requests=self._request_interval,
             seconds_between_writes=self._write_interval,
-            retry=NoBlindPostRetry(),
+            retry=retry,
         )
 
     def as_app(self, method: str, path: str, **options: Any) -> requests.Response:
@@ -144,6 +156,21 @@ class AppAuth:
         return ScopedToken(token, expires_at, repo, dict(permissions))
 
     def _mint(
+        self, installation_id: int, scope: Mapping[str, object] | None = None
+    ) -> tuple[str, float]:
+        """A new installation token; a 5xx or a dropped connection is tried again, since
+        minting twice only makes a second token that nobody uses."""
+        for pause in (*TOKEN_RETRY_SECONDS, None):
+            try:
+                return self._mint_once(installation_id, scope)
+            except GitHubAuthError as exc:
+                if pause is None or not (exc.status is None or exc.status >= 500):
+                    raise
+                log.warning("installation %s: token request failed; again", installation_id)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _mint_once(
         self, installation_id: int, scope: Mapping[str, object] | None = None
     ) -> tuple[str, float]:
         url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"

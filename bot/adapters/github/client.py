@@ -28,7 +28,7 @@ from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from bot.errors import FileTooLarge, ForeignObject
+from bot.errors import FileTooLarge, ForeignObject, GitHubRateLimited
 from bot.inputs.discovery import path_problem
 from bot.plan.subissues import IssueRef, SubIssue
 
@@ -56,7 +56,8 @@ def is_transient(exc: BaseException) -> bool:
     """A failure that may pass, and whose request may nevertheless have been carried out."""
     if isinstance(exc, GithubException):
         return exc.status >= 500
-    return isinstance(exc, requests.RequestException)
+    # The installation's budget is spent for a while: trying later is the whole remedy.
+    return isinstance(exc, requests.RequestException | GitHubRateLimited)
 
 
 def _pause(attempt: int) -> None:
@@ -389,6 +390,8 @@ class RepoClient:
         existing = self._comment_if_ours(issue_number, known_id, marker) if known_id else None
         existing = existing or self._find_ours(issue_number, marker)
         if existing is not None:
+            if existing.body == body:
+                return existing.id  # nothing new to show: an edit would only spend the budget
             try:
                 _retry(lambda: existing.edit(body), "status comment")
                 return existing.id

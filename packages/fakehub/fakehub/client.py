@@ -212,11 +212,21 @@ class FakeHubControl:
     ) -> dict[str, Any]:
         """kind: error, error_after, primary_rate_limit, secondary_rate_limit, delay.
 
-        Options: status, times (None: unlimited), delay, retry_after.
+        Options: status, times (None: unlimited), delay, retry_after, reset_after (seconds
+        from now to a primary limit's reset).
         """
         return self._call(
             "POST", "/faults", {"kind": kind, "method": method, "path": path, **options}
         )
+
+    def set_limits(self, enabled: bool = True, **numbers: int) -> dict[str, Any]:
+        """Enforce GitHub's secondary limits (80 writes a minute, 500 an hour, 100 at once),
+        or other numbers, answering as GitHub does; `enabled=False` switches them off."""
+        return dict(self._call("PUT", "/limits", {"enabled": enabled, **numbers}))
+
+    def limits(self) -> dict[str, Any]:
+        """The secondary limits in force (`enabled` False: none)."""
+        return dict(self._call("GET", "/limits"))
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

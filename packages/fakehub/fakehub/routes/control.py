@@ -14,6 +14,7 @@ from fakehub import checks, issues, merges, pulls, relations, render
 from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.faults import Fault
+from fakehub.limits import SecondaryLimits
 from fakehub.routes.common import body, hub, json_response, no_content
 from fakehub.store import Permission, Repo, User
 
@@ -325,6 +326,22 @@ def add_fault() -> Response:
     except (TypeError, ValueError) as exc:
         raise ApiError(422, str(exc)) from exc
     return json_response(fault.as_dict(), 201)
+
+
+@bp.put("/limits")
+def set_limits() -> Response:
+    """Switch GitHub's secondary limits on or off, with their numbers (off by default)."""
+    try:
+        limits = SecondaryLimits.from_dict(body())
+    except (TypeError, ValueError) as exc:
+        raise ApiError(422, str(exc)) from exc
+    hub().limits.configure(limits)
+    return json_response(limits.as_dict())
+
+
+@bp.get("/limits")
+def get_limits() -> Response:
+    return json_response(hub().limits.limits.as_dict())
 
 
 @bp.get("/faults")
