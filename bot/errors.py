@@ -33,3 +33,8 @@ class ConfigError(PorchError):
 
 class FileTooLarge(PorchError):
     """A plan or config file on GitHub is larger than the bot reads."""
+
+
+class ForeignObject(PorchError):
+    """A branch or PR the bot would reuse is not what it made; the message says what was
+    found and how to clear it."""

@@ -21,10 +21,12 @@ import redis
 from rq import get_current_job
 from rq.job import Job
 
+from bot.adapters import logs
 from bot.adapters.github.client import describe, is_transient
 from bot.adapters.store import RunStore
 from bot.core.effects import Effect, PhaseEffect, effect_from_dict
 from bot.core.events import Event, event_to_dict
+from bot.errors import ForeignObject
 from workers.registry import KINDS, EffectKind, plan_job
 from workers.runtime import Runtime
 
@@ -39,13 +41,21 @@ def perform(run_id: str, effect_data: dict[str, Any]) -> dict[str, Any] | None:
     as the job's result so that the reconciler can apply it again should it be lost."""
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
-    event = run(Runtime.for_job(plan_job), run_id, effect_from_dict(effect_data), retries_left)
+    effect = effect_from_dict(effect_data)
+    with logs.ids(
+        run_id=run_id,
+        phase_id=getattr(effect, "phase_id", None),
+        attempt=getattr(effect, "attempt", None),
+        iteration=getattr(effect, "iteration", None),
+    ):
+        event = run(Runtime.for_job(plan_job), run_id, effect, retries_left)
     return event_to_dict(event) if event is not None else None
 
 
 def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Event | None:
     """Perform `effect` for the run and apply what it reports; returns that event."""
     kind = KINDS[type(effect)]
+    log.info("run %s: %s", run_id, effect.key)
     state = rt.store.load(run_id)
     if state is None:
         log.warning("run %s: gone; %s dropped", run_id, effect.key)
@@ -92,6 +102,8 @@ def apply_patiently(
 
 def failure_reason(exc: BaseException) -> str:
     """What a person is told about a job that raised: never a traceback or a token."""
+    if isinstance(exc, ForeignObject):
+        return str(exc)
     if is_transient(exc):
         return f"GitHub kept failing ({describe(exc)}); gave up after several tries."
     status = getattr(exc, "status", None)

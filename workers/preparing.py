@@ -15,7 +15,10 @@ def prepare_phase(rt: Runtime, state: RunState, effect: PreparePhase) -> PhasePr
     repo = rt.repo(state.installation_id, state.repo)
     phase_id = effect.phase_id
     head = repo.ensure_started_branch(
-        effect.branch, effect.start.sha, f"Start {phase_id}: {state.titles[phase_id]}"
+        effect.branch,
+        effect.start.sha,
+        f"Start {phase_id}: {state.titles[phase_id]}",
+        rt.identity.name,
     )
     pull = repo.ensure_pull(
         head=effect.branch,

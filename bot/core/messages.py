@@ -90,6 +90,13 @@ def untrusted_sub_issue(number: int, author: str) -> str:
     )
 
 
+UNSANDBOXED = (
+    "> [!WARNING]\n"
+    "> This run's builders are **not sandboxed** (`builder.sandbox: none` in "
+    "`.github/porch.yml`): they run as the builder worker's user, with its files in reach."
+)
+
+
 def overdue(status: str, seconds: int) -> str:
     """Why a phase failed after staying too long in one state."""
     waited = (

@@ -81,6 +81,9 @@ class RunSettings:
     # How long a builder may run, checks included; past it (plus a margin) without a report,
     # the attempt counts as failed even if its job was lost without a trace.
     builder_deadline_seconds: int = 3 * 3600
+    # False when the config opts out of the sandbox (`builder.sandbox: none`): shown in the
+    # status comment, since builders then run with the worker's user and files in reach.
+    sandboxed: bool = True
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:

@@ -30,7 +30,7 @@ from bot.inputs.commands import (
     parse_commands,
     refusal_text,
 )
-from bot.inputs.config import CONFIG_PATH, RepoConfig, load_config
+from bot.inputs.config import CONFIG_PATH, RepoConfig, Sandbox, load_config
 from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
@@ -180,6 +180,7 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
             retries=config.builder.retries,
             failure_policy=config.failure_policy,
             builder_deadline_seconds=builder_timeout(config),
+            sandboxed=config.builder.sandbox is Sandbox.BUBBLEWRAP,
         ),
         branch_prefix=config.branch_prefix,
         plan_source=found.source,

@@ -39,6 +39,40 @@ class PlanNotFound:
     reason: str
 
 
+PATH_MAX = 255
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def path_problem(path: str) -> str | None:
+    """Why `path` is not a normalised relative path inside the repository; None when it is.
+
+    Paths come from comments, so each one is checked before it reaches an API URL: a `..`
+    segment would leave the contents endpoint (`../../issues/1`), and a percent-encoded one
+    would do the same after decoding.
+    """
+    if not path:
+        return "The plan path is empty."
+    if len(path) > PATH_MAX:
+        return f"The plan path is longer than {PATH_MAX} characters."
+    if _CONTROL.search(path):
+        return "The plan path holds control characters."
+    if "://" in path or path.startswith("/") or "\\" in path or re.match(r"[A-Za-z]:", path):
+        return (
+            f"`{path}` is not a path inside the repository: give it relative to the "
+            "repository's root, such as `codev/plans/0042-board.md`."
+        )
+    if _PERCENT.search(path) or "?" in path or "#" in path:
+        return f"`{path}` holds URL syntax (`%XX`, `?` or `#`): give the file's path as it is."
+    segments = path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        return (
+            f"`{path}` is not a normalised path inside the repository: no `..`, `.` or empty "
+            "segments, such as `codev/plans/0042-board.md`."
+        )
+    return None
+
+
 def named_plan_paths(body: str) -> list[str]:
     """Plan files the body names or links, in order of appearance, without repeats."""
     return list(dict.fromkeys(match.group(1) for match in _PLAN_PATH.finditer(body)))
@@ -59,7 +93,10 @@ def find_plan(
     """The plan a run should use; `read(path)` returns a file at the base branch or None, and
     `sub_issues()` the issue's sub-issues (asked only when nothing before them applies)."""
     if command_path:
-        path = command_path.strip().lstrip("/")
+        path = command_path.strip()
+        problem = path_problem(path)
+        if problem is not None:
+            return PlanNotFound(problem)
         text = read(path)
         if text is None:
             return PlanNotFound(f"There is no file `{path}` on `{ref}`.")
@@ -68,6 +105,8 @@ def find_plan(
         return FoundPlan(body, ISSUE_BODY)
     named = named_plan_paths(body)
     for path in named:
+        if path_problem(path) is not None:
+            continue  # a name the pattern matched around `..`: never read
         text = read(path)
         if text is not None:
             return FoundPlan(text, f"`{path}`")

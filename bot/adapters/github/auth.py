@@ -11,7 +11,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ import requests
 from github.Auth import Auth
 
 from bot.adapters import keys
+from bot.adapters.github import observe
 from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
@@ -60,8 +62,18 @@ class AppAuth:
     def __repr__(self) -> str:
         return f"AppAuth(app_id={self._app_id!r}, api_url={self._api_url!r})"
 
+    @property
+    def has_key(self) -> bool:
+        """Whether this process holds the App's private key (builder workers do not)."""
+        return bool(self._private_key)
+
     def jwt(self) -> str:
         """A JWT that authenticates as the App itself (RS256, valid for nine minutes)."""
+        if not self._private_key:
+            raise GitHubAuthError(
+                "this process holds no App private key (builder workers never do); "
+                "tokens for builders are minted by an events worker"
+            )
         now = int(self._clock())
         claims = {
             "iat": now - JWT_BACKDATE_SECONDS,
@@ -118,11 +130,27 @@ class AppAuth:
             **options,
         )
 
-    def _mint(self, installation_id: int) -> tuple[str, float]:
+    def scoped_token(
+        self, installation_id: int, repo: str, permissions: Mapping[str, str]
+    ) -> ScopedToken:
+        """A token for one repository (`owner/name`) with only `permissions`; never cached.
+
+        Whoever gets it can do that and nothing else, and it is revoked when its job ends.
+        """
+        name = repo.split("/", 1)[1]
+        token, expires_at = self._mint(
+            installation_id, {"repositories": [name], "permissions": dict(permissions)}
+        )
+        return ScopedToken(token, expires_at, repo, dict(permissions))
+
+    def _mint(
+        self, installation_id: int, scope: Mapping[str, object] | None = None
+    ) -> tuple[str, float]:
         url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"
         try:
             response = self._session.post(
                 url,
+                json=dict(scope) if scope else None,
                 headers={
                     "Authorization": f"Bearer {self.jwt()}",
                     "Accept": "application/vnd.github+json",
@@ -134,6 +162,10 @@ class AppAuth:
             raise GitHubAuthError(
                 f"installation {installation_id}: token request failed: {type(exc).__name__}"
             ) from None
+        # Made with requests, not PyGithub: counted here rather than by its logger.
+        observe.record_response(
+            self._redis, "POST", url, response.status_code, dict(response.headers)
+        )
         if response.status_code != 201:
             raise GitHubAuthError(
                 f"installation {installation_id}: GitHub answered {response.status_code} "
@@ -147,6 +179,53 @@ class AppAuth:
             extra={"installation_id": installation_id, "expires_at": body["expires_at"]},
         )
         return str(body["token"]), expires_at
+
+
+@dataclass(frozen=True, repr=False)
+class ScopedToken:
+    """An installation token narrowed to one repository and a few permissions."""
+
+    token: str
+    expires_at: float
+    repo: str
+    permissions: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"ScopedToken(repo={self.repo!r}, permissions={self.permissions!r})"
+
+
+def revoke(api_url: str, token: str, session: requests.Session | None = None) -> bool:
+    """Revoke an installation token with itself (`DELETE /installation/token`); True when done.
+
+    Needs no App key, so a builder worker revokes the tokens it was given.
+    """
+    try:
+        response = (session or requests.Session()).delete(
+            f"{api_url}/installation/token",
+            headers={
+                "Authorization": f"token {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        log.warning("could not revoke a token: %s", type(exc).__name__)
+        return False
+    # 401: expired or revoked already, which is what we wanted.
+    return response.status_code in (204, 401)
+
+
+def github_for_token(settings: Settings, token: str) -> github.Github:
+    """A PyGithub client acting with one fixed token (a scoped token of a builder job)."""
+    return github.Github(
+        auth=github.Auth.Token(token),
+        base_url=settings.github_api_url,
+        timeout=HTTP_TIMEOUT_SECONDS,
+        seconds_between_requests=settings.github_request_interval,
+        seconds_between_writes=settings.github_write_interval,
+        retry=NoBlindPostRetry(),
+    )
 
 
 class _InstallationAuth(Auth):

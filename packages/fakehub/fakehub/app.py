@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from fakehub import permissions
 from fakehub.auth import AuthError
 from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
@@ -115,6 +116,9 @@ def _before() -> Response | None:
     except AuthError as exc:
         g.principal = None
         return _error_response(ApiError(401, str(exc)))
+    needed = permissions.required(request.method, _rest_path())
+    if g.principal is not None and needed is not None and not g.principal.may(*needed):
+        return _error_response(ApiError(403, "Resource not accessible by integration"))
     if the_hub.conformance is not None:
         payload = _json_or_none(request.get_data(cache=True))
         the_hub.add_violations(

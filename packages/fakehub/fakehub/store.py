@@ -184,6 +184,10 @@ class Token:
     user: User
     expires_at: float | None  # None: a personal token that does not expire
     installation_id: int | None = None
+    # An installation token narrowed at its request: these repository ids only (None: all of
+    # the installation's), these permissions only (None: all of the App's).
+    repository_ids: frozenset[int] | None = None
+    permissions: dict[str, str] | None = None
 
 
 class Store:
