@@ -2,8 +2,8 @@
 
 The phase state machine it implements is the table in bot/core/transitions.py (drawn in the
 README). One module per concern contributes handlers: `dispatch` (starting phases, ending
-runs), `building` (merge, prepare, queue, build, retry, deadlines) and `stopping` (failure,
-blocking, cancel).
+runs), `building` (merge, prepare, queue, build, retry, deadlines), `consulting` (batches,
+reviews, consultants, review rounds) and `stopping` (failure, blocking, cancel).
 
 Stale or duplicate events (another iteration or attempt, a phase not in the status the event
 expects, a finished run) return the very same state and no effects; the version is bumped once
@@ -17,13 +17,18 @@ from dataclasses import replace
 
 from bot.core.effects import Effect, UpdateCheckRun, UpdateStatusComment
 from bot.core.events import Event, StatusRequested
-from bot.core.reducer import building, dispatch, stopping
+from bot.core.reducer import building, consulting, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
 from bot.core.state import RunState
 
 __all__ = ["Step", "reduce"]
 
-_HANDLERS: dict[type, Handler] = {**dispatch.HANDLERS, **building.HANDLERS, **stopping.HANDLERS}
+_HANDLERS: dict[type, Handler] = {
+    **dispatch.HANDLERS,
+    **building.HANDLERS,
+    **consulting.HANDLERS,
+    **stopping.HANDLERS,
+}
 
 
 def reduce(state: RunState, event: Event) -> Step:
@@ -37,6 +42,7 @@ def reduce(state: RunState, event: Event) -> Step:
     if changed is state or changed == state:
         return state, []
     changed, dispatched = dispatch.dispatch(changed, event.at)
+    changed, consulted = consulting.flush(changed, event.at)
     changed = dispatch.settle(changed, event.at)
     version = state.version + 1
     changed = replace(changed, version=version)
@@ -45,4 +51,5 @@ def reduce(state: RunState, event: Event) -> Step:
         for pid, phase in changed.phases.items()
         if phase.check_run_id is not None and phase != state.phases[pid]
     ]
-    return changed, [*effects, *dispatched, *checks, UpdateStatusComment(version=version)]
+    effects = [*effects, *dispatched, *consulted]
+    return changed, [*effects, *checks, UpdateStatusComment(version=version)]
