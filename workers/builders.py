@@ -21,6 +21,7 @@ from bot.adapters import keys
 from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
+from bot.core.consultation import rebuttal_comment, rebuttal_marker, round_feedback
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.prompt import DependencyNote, PromptInput, build_prompt
@@ -95,12 +96,14 @@ def _build(
         return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
     prompt_path = tmp / "prompt.md"
     prompt_path.write_text(build_prompt(_prompt_input(state, effect, repo)))
+    rebuttal_path = tmp / "rebuttal.md"
 
     stop_key = keys.stop_flag(job_id(state.run_id, effect))
     result, who = _run_builder_and_checks(
         config,
         work,
-        env=_builder_env(rt, state, effect, prompt_path),
+        env=_builder_env(rt, state, effect, prompt_path)
+        | {"PORCH_REBUTTAL_FILE": str(rebuttal_path)},
         log_path=log_path,
         secrets=[token],
         should_stop=lambda: bool(rt.redis.exists(stop_key)),
@@ -121,6 +124,7 @@ def _build(
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
+    rebuttal = _rebuttal(repo, state, effect, rebuttal_path, token)
     return PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
@@ -128,6 +132,7 @@ def _build(
         iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
+        rebuttal=rebuttal,
         check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
 
@@ -236,7 +241,30 @@ def _prompt_input(state: RunState, effect: RunBuilder, repo: RepoClient) -> Prom
         attempt=effect.attempt,
         dependencies=notes,
         sibling_touches=siblings,
+        feedback=round_feedback(state.phase(phase_id), effect.iteration - 1),
     )
+
+
+def _rebuttal(repo: RepoClient, state: RunState, effect: RunBuilder, path: Path, token: str) -> str:
+    """The builder's answer to the last round's reviews, posted once on the PR; "" if none.
+
+    Only a review round (iteration 2 on) asks for one; posting it must not fail a build whose
+    work is pushed, so a failed post is logged and the answer still reaches the consultants.
+    """
+    if effect.iteration < 2 or not path.is_file():
+        return ""
+    text = path.read_text(errors="replace").strip()
+    if not text:
+        return ""
+    body = rebuttal_comment(effect.phase_id, effect.iteration, text, [token])
+    pr_number = state.phase(effect.phase_id).pr_number
+    if pr_number is not None:
+        marker = rebuttal_marker(state.run_id, effect.phase_id, effect.iteration)
+        try:
+            repo.comment(pr_number, body, marker)
+        except (GithubException, requests.RequestException):
+            log.exception("run %s: could not post the rebuttal of %s", state.run_id, effect.key)
+    return body
 
 
 def _push_error(branch: str, exc: GitError) -> str:

@@ -27,7 +27,7 @@ def ensure_check_run(repo: RepoClient, state: RunState, phase_id: str, head_sha:
 def update_check_run(rt: Runtime, state: RunState, effect: UpdateCheckRun) -> None:
     """Make the phase's check run show the phase as it is now."""
     run_id, phase_id = state.run_id, effect.phase_id
-    _render_newest(
+    render_newest(
         rt,
         keys.render(run_id, f"check:{phase_id}"),
         lambda: _render_check_run(rt, run_id, phase_id),
@@ -46,10 +46,10 @@ def _render_check_run(rt: Runtime, run_id: str, phase_id: str) -> None:
 def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComment) -> None:
     """Bring the status comment up to the newest state of the run."""
     run_id = state.run_id
-    _render_newest(rt, keys.render(run_id, "status"), lambda: _render_status_comment(rt, run_id))
+    render_newest(rt, keys.render(run_id, "status"), lambda: _render_status_comment(rt, run_id))
 
 
-def _render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
+def render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
     """Render something that shows the run's state (a comment, a check run) once it is asked.
 
     Requests coalesce: each job marks `key` dirty, and whoever holds its lock renders until it

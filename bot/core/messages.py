@@ -79,3 +79,24 @@ def untrusted_body(author: str) -> str:
         "what builders are told to do. Put the plan in a file on the default branch and run "
         "`/porch parallel path/to/plan.md`, or open a new issue with it yourself."
     )
+
+
+def unknown_phase(reference: str) -> str:
+    return (
+        f"{TITLE} found no phase `{reference}` in this run. Name a phase by its id "
+        "(`phase_2`), its label (`2`) or as the plan does (`Phase 2`)."
+    )
+
+
+def not_consulting(phase_id: str, status: str) -> str:
+    return (
+        f"{TITLE}: `{phase_id}` is {status}, not waiting for consultation, so nothing changed. "
+        "`/porch approve` and `/porch consult` act on a phase that is `consulting`."
+    )
+
+
+def no_consultants() -> str:
+    return (
+        f"{TITLE}: this run has no automated consultants (`consultation.consultants` in "
+        "`.github/porch.yml` when the run started), so there is nothing to run again."
+    )

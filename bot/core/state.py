@@ -18,16 +18,16 @@ from bot.inputs.config import FailurePolicy
 from bot.plan.model import Plan
 
 __all__ = [
-    "FailurePolicy",
     "Batch",
     "ConsultationSettings",
+    "FailurePolicy",
     "PhaseState",
     "PhaseStatus",
     "Review",
-    "Verdict",
     "RunSettings",
     "RunState",
     "RunStatus",
+    "Verdict",
     "new_run",
 ]
 

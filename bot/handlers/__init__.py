@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import comments
+from bot.handlers import comments, reviews
 
-router = Router(comments.router)
+router = Router(comments.router, reviews.router)
 
 __all__ = ["router"]

@@ -61,6 +61,22 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Approve:
+    """A person's approval of a phase being consulted: it is done, its dependents may start."""
+
+    phase: str
+    changes_run: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Consult:
+    """Run a phase's automated consultants again on its current head."""
+
+    phase: str
+    changes_run: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class Resolved:
     """A person resolved a merge conflict on the branch the bot named; resume the run."""
 
@@ -75,7 +91,7 @@ class Unknown:
     changes_run: ClassVar[bool] = False
 
 
-Command = Parallel | Status | Cancel | Help | Retry | Skip | Resolved | Unknown
+Command = Parallel | Status | Cancel | Help | Retry | Skip | Approve | Consult | Resolved | Unknown
 
 HELP_TEXT = """\
 **porch** runs the phases of the plan in this issue in parallel, each on its own branch \
@@ -87,6 +103,9 @@ with its own draft PR, starting every phase as soon as the phases it depends on 
 `plan-path` on the default branch. |
 | `/porch status` | Bring the status comment up to date. |
 | `/porch cancel` | Stop the run and its builders. |
+| `/porch approve <phase>` | Approve a phase waiting for consultation, so its dependents \
+start. |
+| `/porch consult <phase>` | Run a phase's automated consultants again. |
 | `/porch retry <phase>` | Build a failed phase again. |
 | `/porch skip <phase>` | Mark a phase done without building it. |
 | `/porch resolved` | Resume after you resolved a merge conflict. |
@@ -121,10 +140,10 @@ def _parse_rest(rest: str) -> Command:
     verb, args = words[0].lower(), words[1:]
     if verb == "parallel" and len(args) <= 1:
         return Parallel(plan_path=_unquote(args[0]) if args else None)
-    if verb in ("retry", "skip") and args:
+    if verb in _PHASE_VERBS and args:
         # The phase reference may have spaces ("Phase 2"); keep it as written.
         phase = _unquote(rest.split(None, 1)[1].strip())
-        return Retry(phase) if verb == "retry" else Skip(phase)
+        return _PHASE_VERBS[verb](phase)
     if not args:
         simple: dict[str, Command] = {
             "status": Status(),
@@ -135,6 +154,14 @@ def _parse_rest(rest: str) -> Command:
         if verb in simple:
             return simple[verb]
     return Unknown(rest)
+
+
+_PHASE_VERBS: dict[str, type[Retry | Skip | Approve | Consult]] = {
+    "retry": Retry,
+    "skip": Skip,
+    "approve": Approve,
+    "consult": Consult,
+}
 
 
 def _unquote(text: str) -> str:

@@ -52,6 +52,16 @@ def _branch_prefix(value: Any) -> Any:
     return value
 
 
+_CONSULTANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,38}")
+
+
+def _consultant_name(value: Any) -> Any:
+    # It heads the consultant's review and names its log file: a short word, no markup.
+    if isinstance(value, str) and not _CONSULTANT_NAME.fullmatch(value):
+        raise ValueError("must be a short name of letters, digits, '.', '_' or '-'")
+    return value
+
+
 class FailurePolicy(StrEnum):
     """What happens to the other phases when one fails for good."""
 
@@ -73,8 +83,9 @@ class BuilderConfig(_Section):
 class Consultant(_Section):
     """An automated consultant: a command whose verdict the bot posts as a PR review."""
 
-    name: StrictStr = Field(min_length=1)
+    name: Annotated[StrictStr, BeforeValidator(_consultant_name)]
     command: Command
+    timeout_minutes: StrictInt = Field(default=10, gt=0)
 
 
 class ConsultationConfig(_Section):

@@ -239,7 +239,7 @@ def test_consultants_run_when_the_batch_is_sent_and_their_approval_counts() -> N
 
 def test_a_consultant_requesting_changes_starts_the_next_round() -> None:
     state = consulting(CHAIN, consultants=("gem",), required_approvals=0)
-    state, effects = reduce(state, finished(state, ("gem", Verdict.REQUEST_CHANGES)))
+    state, _effects = reduce(state, finished(state, ("gem", Verdict.REQUEST_CHANGES)))
     assert (state.phases["a"].status, state.phases["a"].iteration) == (P.QUEUED, 2)
 
 
