@@ -113,7 +113,7 @@ def _consult(consultant: Consultant, inputs: Inputs, tmp: Path) -> tuple[Command
         consultant.command,
         inputs.work,
         env={**inputs.env, "PORCH_CONSULTANT": consultant.name},
-        timeout_s=consultant.timeout_minutes * 60,
+        timeout_s=consultant.timeout_seconds,
         log_path=log_path,
         secrets=inputs.secrets,
     )
@@ -131,7 +131,7 @@ def _post(
 ) -> ConsultantVerdict:
     result, output = outcome
     if result.timed_out:
-        verdict, note = Verdict.COMMENT, f"timed out after {consultant.timeout_minutes} min"
+        verdict, note = Verdict.COMMENT, f"timed out after {consultant.timeout_seconds}s"
     elif not result.ok:
         verdict, note = Verdict.COMMENT, f"failed with exit status {result.exit_code}"
     else:

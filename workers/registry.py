@@ -109,8 +109,8 @@ def _build_failed(effect: RunBuilder, error: str, at: float) -> Event:
 
 def consultants_timeout(config: RepoConfig) -> int:
     """The consultants run side by side: the slowest one's timeout, plus the clone."""
-    longest = max((c.timeout_minutes for c in config.consultation.consultants), default=1)
-    return longest * 60 + BUILDER_JOB_MARGIN
+    longest = max((c.timeout_seconds for c in config.consultation.consultants), default=60)
+    return longest + BUILDER_JOB_MARGIN
 
 
 def _consultants_failed(effect: RunConsultants, error: str, at: float) -> Event:

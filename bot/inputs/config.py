@@ -85,7 +85,7 @@ class Consultant(_Section):
 
     name: Annotated[StrictStr, BeforeValidator(_consultant_name)]
     command: Command
-    timeout_minutes: StrictInt = Field(default=10, gt=0)
+    timeout_seconds: StrictInt = Field(default=600, gt=0)
 
 
 class ConsultationConfig(_Section):

@@ -333,7 +333,9 @@ def submit_review(
         pull.reviews.append(review)
         # A review answers the request for it, as on GitHub.
         pull.requested_reviewers = [u for u in pull.requested_reviewers if u.id != user.id]
+        # Webhooks spell a review's state in lower case; the REST API in upper case.
         review_data = render.review(hub.urls, repo, issue.number, review)
+        review_data["state"] = review.state.lower()
         pull_data = pull_json(hub, repo, issue, full=False)
     hub.emit(
         "pull_request_review",
@@ -359,7 +361,9 @@ def dismiss_review(
         if review.state not in ("APPROVED", "CHANGES_REQUESTED"):
             raise ApiError(422, "Unprocessable Entity", ["Can not dismiss a commented review"])
         review.state = "DISMISSED"
+        # Webhooks spell a review's state in lower case; the REST API in upper case.
         review_data = render.review(hub.urls, repo, issue.number, review)
+        review_data["state"] = review.state.lower()
         pull_data = pull_json(hub, repo, issue, full=False)
     hub.emit(
         "pull_request_review",
