@@ -16,7 +16,8 @@ from bot.core.state import Verdict
 MIN_OUTPUT_CHARS = 50
 _VERDICT_LINE = re.compile(r"^VERDICT\s*:\s*(APPROVE|REQUEST_CHANGES|COMMENT)\b", re.IGNORECASE)
 # Markdown a model wraps its verdict in: **bold**, _em_, `code`, "# heading", "> quote", "- item".
-_MARKDOWN = re.compile(r"[*_`~]")
+# Underscores only at a line's ends: REQUEST_CHANGES holds one.
+_MARKDOWN = re.compile(r"[*`~]")
 _LEADING = re.compile(r"^\s*(?:[#>]+|[-+]\s)\s*")
 
 
@@ -31,7 +32,7 @@ def read_verdict(output: str) -> Reading:
     if len(output.strip()) < MIN_OUTPUT_CHARS:
         return Reading(Verdict.REQUEST_CHANGES, "output under 50 characters")
     for line in reversed(output.splitlines()):
-        plain = _LEADING.sub("", _MARKDOWN.sub("", line)).strip()
+        plain = _LEADING.sub("", _MARKDOWN.sub("", line)).strip().strip("_").strip()
         match = _VERDICT_LINE.match(plain)
         if match:
             return Reading(Verdict(match.group(1).upper()))

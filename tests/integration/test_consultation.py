@@ -32,7 +32,8 @@ shutil.copy(os.environ["PORCH_PROMPT_FILE"], record / f"{phase}-i{i}.md")
 pathlib.Path("app").mkdir(exist_ok=True)
 pathlib.Path(f"app/{phase}_round{i}.py").write_text(f"ROUND = {i}\\n")
 if i != "1":
-    pathlib.Path(os.environ["PORCH_REBUTTAL_FILE"]).write_text("I kept the name: it matches the plan.")
+    rebuttal = pathlib.Path(os.environ["PORCH_REBUTTAL_FILE"])
+    rebuttal.write_text("I kept the name: it matches the plan.")
 """
 
 
@@ -319,3 +320,118 @@ def test_without_a_consultation_section_or_with_it_off_runs_finish_as_before(
     issue = porch.start()
     assert run(porch, issue).status.value == "done"
     assert not consultation_comments(porch, issue)
+
+
+# --- Automated consultants ---------------------------------------------------------------------
+
+LONG = "The diff does what the section asks; the names are clear and the tests cover it. " * 2
+CONSULTANT = f"""\
+import os, pathlib, sys, time
+kind = sys.argv[1]
+record = pathlib.Path(os.environ["RECORD_DIR"])
+diff = pathlib.Path(os.environ["PORCH_DIFF_FILE"]).read_text()
+(record / f"{{kind}}-{{os.environ['PORCH_PHASE_ID']}}.diff").write_text(diff)
+if kind == "approve":
+    print({LONG!r})
+    print("**VERDICT: APPROVE**")
+elif kind == "changes":
+    print({LONG!r})
+    print("Rename ROUND.")
+    print("VERDICT: REQUEST_CHANGES")
+elif kind == "silent":
+    print({LONG!r})
+elif kind == "short":
+    print("VERDICT: APPROVE")
+elif kind == "crash":
+    print({LONG!r})
+    sys.exit(3)
+elif kind == "slow":
+    time.sleep(30)
+"""
+
+
+def consultants(tmp_path: Path, kinds: list[str], **extra: Any) -> str:
+    script = tmp_path / "consultant.py"
+    script.write_text(CONSULTANT)
+    record = tmp_path / "record"
+    lines = ["  consultants:"]
+    for kind in kinds:
+        command = json.dumps(f"RECORD_DIR={record} python3 {script} {kind}")
+        lines += [f"    - name: {kind}", f"      command: {command}", "      timeout_seconds: 2"]
+    return gate(reviewers="[]", **extra) + "\n".join(lines) + "\n"
+
+
+def test_consultants_verdicts_are_posted_once_each_and_summarised(
+    porch: Porch, tmp_path: Path
+) -> None:
+    kinds = ["approve", "changes", "silent", "short", "crash", "slow"]
+    setup(porch, tmp_path, consultants(tmp_path, kinds, max_iterations=1, required_approvals=1))
+    issue = porch.start(body=CHAIN)
+    state = run(porch, issue)
+    phase = state.phase("phase_1")
+    # REQUEST_CHANGES from two of them, but one round only: it waits for a person.
+    assert phase.status is P.CONSULTING and phase.needs_person
+    verdicts = {r.reviewer: (r.verdict.value, r.body) for r in phase.reviews}
+    assert {k: v[0] for k, v in verdicts.items()} == {
+        "approve": "APPROVE",
+        "changes": "REQUEST_CHANGES",
+        "silent": "COMMENT",
+        "short": "REQUEST_CHANGES",
+        "crash": "COMMENT",
+        "slow": "COMMENT",
+    }
+    pull = porch.hub.github().get_repo(REPO).get_pull(pr(state, "phase_1"))
+    posted = [r.body for r in pull.get_reviews()]
+    for kind in kinds:
+        assert len([b for b in posted if b.startswith(f"### {kind}: ")]) == 1
+    assert "### crash: COMMENT (failed with exit status 3)" in "\n".join(posted)
+    assert "### slow: COMMENT (timed out after 2s)" in "\n".join(posted)
+    assert "### silent: COMMENT (no VERDICT line)" in "\n".join(posted)
+    assert "### short: REQUEST_CHANGES (output under 50 characters)" in "\n".join(posted)
+    [comment] = consultation_comments(porch, issue)
+    for kind in kinds:
+        assert f"**{kind}**" in comment
+    # The diff is the phase's own work against its own start.
+    diff = (tmp_path / "record" / "approve-phase_1.diff").read_text()
+    assert "app/phase_1_round1.py" in diff
+
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch approve phase_1")
+    porch.settle()
+    state = run(porch, issue)
+    assert statuses(state)["phase_1"] is P.DONE
+    assert statuses(state)["phase_2"] is P.CONSULTING  # built from phase_1's approved head
+    # Asked once per round: nothing was posted twice meanwhile.
+    assert len(list(pull.get_reviews())) == len(kinds)
+
+
+def test_a_consultant_requesting_changes_sends_the_builder_back_and_sees_the_rebuttal(
+    porch: Porch, tmp_path: Path
+) -> None:
+    setup(
+        porch, tmp_path, consultants(tmp_path, ["changes"], required_approvals=0, max_iterations=2)
+    )
+    issue = porch.start(body=CHAIN)
+    state = run(porch, issue)
+    phase = state.phase("phase_1")
+    assert phase.iteration == 2 and phase.needs_person  # round 2 asked for changes again
+    prompt = (tmp_path / "record" / "phase_1-i2.md").read_text()
+    assert "consultant changes: REQUEST_CHANGES" in prompt and "Rename ROUND." in prompt
+    # Round 2's diff is still the phase's own: both rounds' files, no upstream work.
+    diff = (tmp_path / "record" / "changes-phase_1.diff").read_text()
+    assert "app/phase_1_round2.py" in diff and "README" not in diff
+    assert len(consultation_comments(porch, issue)) == 2
+
+
+CHAIN = """\
+# Plan
+
+## Phase 1: First
+
+Make the first part.
+
+## Phase 2: Second
+
+**Dependencies**: Phase 1
+
+Make the second part.
+"""
