@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import codec, names
-from bot.inputs.config import FailurePolicy
+from bot.inputs.config import FailurePolicy, RepoConfig
 from bot.plan.model import Plan
 
 __all__ = [
@@ -92,6 +92,27 @@ class ConsultationSettings:
     consultants: tuple[str, ...] = ()  # the names of the automated consultants
     batch_window_seconds: int = 120
     max_iterations: int = 3
+
+    @classmethod
+    def from_config(cls, config: RepoConfig) -> ConsultationSettings:
+        """The gate is on when the file has an enabled `consultation:` section that asks for
+        approvals or names consultants.
+
+        The defaults (`enabled: true`, one approval) hold only for a repository that wrote the
+        section: without it, every run would wait for an approval nobody was asked for.
+        """
+        section = config.consultation
+        explicit = "consultation" in config.model_fields_set
+        return cls(
+            gated=explicit
+            and section.enabled
+            and (section.required_approvals > 0 or bool(section.consultants)),
+            required_approvals=section.required_approvals,
+            reviewers=section.reviewers,
+            consultants=tuple(c.name for c in section.consultants),
+            batch_window_seconds=section.batch_window_seconds,
+            max_iterations=section.max_iterations,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,7 @@ from bot.inputs.commands import (
     parse_commands,
     refusal_text,
 )
-from bot.inputs.config import CONFIG_PATH, RepoConfig, load_config
+from bot.inputs.config import CONFIG_PATH, load_config
 from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
@@ -199,7 +199,7 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
             retries=config.builder.retries,
             failure_policy=config.failure_policy,
             builder_deadline_seconds=builder_timeout(config),
-            consultation=consultation_settings(config),
+            consultation=ConsultationSettings.from_config(config),
         ),
         branch_prefix=config.branch_prefix,
         plan_source=found.source,
@@ -211,27 +211,6 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
         return
     log.info("started run %s for %s#%s", state.run_id, state.repo, state.issue_number)
-
-
-def consultation_settings(config: RepoConfig) -> ConsultationSettings:
-    """The review gate of a run: on when the file has an enabled `consultation:` section that
-    asks for approvals or names consultants.
-
-    The defaults (`enabled: true`, one approval) hold only for a repository that wrote the
-    section: without it, a run would otherwise wait for an approval nobody was asked for.
-    """
-    section = config.consultation
-    explicit = "consultation" in config.model_fields_set
-    return ConsultationSettings(
-        gated=explicit
-        and section.enabled
-        and (section.required_approvals > 0 or bool(section.consultants)),
-        required_approvals=section.required_approvals,
-        reviewers=section.reviewers,
-        consultants=tuple(c.name for c in section.consultants),
-        batch_window_seconds=section.batch_window_seconds,
-        max_iterations=section.max_iterations,
-    )
 
 
 def _body_is_trusted(repo: RepoClient, comment: IssueComment) -> bool:

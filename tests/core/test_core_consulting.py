@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bot.core.effects import (
     RequestConsultation,
     RunBuilder,
@@ -23,6 +25,7 @@ from bot.core.events import (
 from bot.core.reducer import reduce
 from bot.core.render import check_run_output, consultation_line, status_comment
 from bot.core.state import ConsultationSettings, PhaseStatus, RunState, RunStatus, Verdict
+from bot.inputs.config import load_config
 from tests.core.core_support import DIAMOND, T0, built, setup
 
 P = PhaseStatus
@@ -265,3 +268,23 @@ def test_the_diamond_runs_to_the_end_through_approvals() -> None:
     state, _ = reduce(state, built("a"))
     state, _ = reduce(state, review("a", Verdict.APPROVE))
     assert state.phases["b"].status is P.PREPARING and state.phases["c"].status is P.PREPARING
+
+
+# --- When the gate applies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "gated"),
+    [
+        ("builder: {command: make}\n", False),  # no section: runs finish as before
+        ("consultation: {}\n", True),
+        ("consultation: {reviewers: [rita]}\n", True),
+        ("consultation: {enabled: false, reviewers: [rita]}\n", False),
+        ("consultation: {required_approvals: 0}\n", False),
+        ("consultation: {required_approvals: 0, consultants: [{name: g, command: x}]}\n", True),
+    ],
+)
+def test_the_gate_applies_only_to_a_file_with_a_consultation_section(
+    text: str, gated: bool
+) -> None:
+    assert ConsultationSettings.from_config(load_config(text)).gated is gated
