@@ -38,6 +38,11 @@ class Settings:
     # of secondary rate limits; a local stand-in needs no pacing, so tests set these to 0.
     github_request_interval: float = 0.25
     github_write_interval: float = 1.0
+    # Where people reach the dashboard (links in the status comment); unset: no links.
+    public_url: str | None = None
+    # Lets an operator see every run (the list of runs, any run's page, /metrics).
+    dashboard_token: str | None = None
+    log_format: str = "text"  # or "json": one JSON object per line
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -55,6 +60,9 @@ class Settings:
             log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
             github_request_interval=_seconds(env, "PORCH_GITHUB_REQUEST_INTERVAL", 0.25),
             github_write_interval=_seconds(env, "PORCH_GITHUB_WRITE_INTERVAL", 1.0),
+            public_url=_public_url(env.get("PORCH_PUBLIC_URL", "")),
+            dashboard_token=_token(env.get("PORCH_DASHBOARD_TOKEN", "")),
+            log_format=_log_format(env.get("PORCH_LOG_FORMAT", "")),
         )
 
     @property
@@ -72,7 +80,7 @@ class Settings:
             f"Settings(github_app_id={self.github_app_id!r}, "
             f"github_api_url={self.github_api_url!r}, redis={self.redis_display!r}, "
             f"state_dir={str(self.state_dir)!r}, host={self.host!r}, port={self.port!r}, "
-            f"log_level={self.log_level!r})"
+            f"log_level={self.log_level!r}, public_url={self.public_url!r})"
         )
 
 
@@ -140,6 +148,36 @@ def _api_url(value: str) -> str:
             "(e.g. https://api.github.com or http://host:port/api/v3)"
         )
     return value.rstrip("/")
+
+
+def _public_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise SettingsError(
+            f"PORCH_PUBLIC_URL: {value!r} is not an http(s) URL (e.g. https://porch.example.com)"
+        )
+    return value.rstrip("/")
+
+
+# Shorter than this, a token could be guessed; say so rather than serve with it.
+MIN_TOKEN_LENGTH = 16
+
+
+def _token(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise SettingsError(f"PORCH_DASHBOARD_TOKEN: use at least {MIN_TOKEN_LENGTH} characters")
+    return value
+
+
+def _log_format(value: str) -> str:
+    value = value.lower() or "text"
+    if value not in ("text", "json"):
+        raise SettingsError(f"PORCH_LOG_FORMAT: {value!r} is not text or json")
+    return value
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

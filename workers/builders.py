@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 import requests
 from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from bot.adapters import keys
+from bot.adapters import keys, metrics
 from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
@@ -53,8 +54,12 @@ def run_builder(
     ):
         return None  # cancelled, or superseded, while it waited for a builder worker
     config = rt.store.load_config(state.run_id)
+    began = rt.clock()
     with tempfile.TemporaryDirectory(prefix=f"porch-{state.run_id}-") as tmp:
-        return _build(rt, started, effect, config, Path(tmp))
+        result = _build(rt, started, effect, config, Path(tmp))
+    outcome = "built" if isinstance(result, PhaseBuilt) else "failed"
+    metrics.record(rt.redis, metrics.BUILDER_SECONDS, rt.clock() - began, outcome=outcome)
+    return result
 
 
 def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:
@@ -106,7 +111,7 @@ def _build(
         | {"PORCH_REBUTTAL_FILE": str(rebuttal_path)},
         log_path=log_path,
         secrets=[token],
-        should_stop=lambda: bool(rt.redis.exists(stop_key)),
+        should_stop=lambda: _stop_asked(rt, stop_key),
     )
     if not result.ok:
         return _failed(rt, effect, _why(result, who), result.log_tail)
@@ -135,6 +140,14 @@ def _build(
         rebuttal=rebuttal,
         check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+
+
+def _stop_asked(rt: Runtime, stop_key: str) -> bool:
+    """Whether `/porch cancel` asked this builder to stop; while Redis is away, no one has."""
+    try:
+        return bool(rt.redis.exists(stop_key))
+    except redis.RedisError:
+        return False
 
 
 def _builder_env(

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from bot.adapters import keys
 from bot.adapters.github.client import RepoClient
-from bot.core import render
+from bot.core import access, render
 from bot.core.effects import UpdateCheckRun, UpdateStatusComment
+from bot.core.gantt import gantt
 from bot.core.state import RunState
 from workers.runtime import Runtime
 
@@ -77,7 +78,19 @@ def _render_status_comment(rt: Runtime, run_id: str) -> None:
     comment_id = rt.repo(state.installation_id, state.repo).upsert_comment(
         state.issue_number,
         render.status_marker(run_id),
-        render.status_comment(state),
+        status_comment_body(rt, state),
         int(known) if known else None,
     )
     rt.redis.set(keys.status_comment(run_id), comment_id)
+
+
+def status_comment_body(rt: Runtime, state: RunState) -> str:
+    """The status comment: with a signed dashboard link when the dashboard has an address,
+    and the gantt of real times once the run is over."""
+    settings = rt.settings
+    link = None
+    if settings.public_url:
+        key = access.link_key(settings.github_webhook_secret)
+        link = access.run_link(settings.public_url, key, state.run_id, rt.clock())
+    chart = gantt(state, rt.store.history(state.run_id)) if state.status.finished else None
+    return render.status_comment(state, dashboard_url=link, gantt=chart)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import redis
 from redis.client import Pipeline
 
-from bot.adapters import keys
-from bot.adapters.jobs import JobPlanner, enqueue
+from bot.adapters import keys, metrics
+from bot.adapters.jobs import JobPlanner, JobSpec, enqueue
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
 from bot.core.history import LogEntry, log_entry
@@ -76,6 +76,10 @@ class RunStore:
     def run_ids(self, newest_first: bool = True, limit: int = 100) -> list[str]:
         ids = self.redis.zrange(keys.RUNS_INDEX, 0, limit - 1, desc=newest_first)
         return [_text(i) for i in ids if isinstance(i, bytes | str)]
+
+    def active_run_ids(self) -> list[str]:
+        """The runs not finished yet, in no order."""
+        return sorted(_text(i) for i in self.redis.smembers(keys.ACTIVE_RUNS))
 
     def current(self, repo: str, issue_number: int) -> RunState | None:
         """The issue's latest run, running or finished; None when it never had one."""
@@ -156,6 +160,15 @@ class RunStore:
                     log.info("run %s changed under us; reducing again", run_id)
                     continue
 
+    def enqueue_again(self, state: RunState, effect: Effect) -> str:
+        """Enqueue an effect's job once more, under its own job id: the reconciler's answer to
+        a job that was lost. The job skips itself if the run has moved on meanwhile."""
+        spec = self.jobs(state, self.load_config(state.run_id), effect)
+        with self.redis.pipeline() as pipe:
+            enqueue(self.redis, pipe, spec)
+            pipe.execute()
+        return spec.job_id
+
     def _commit(
         self,
         pipe: Pipeline,
@@ -169,6 +182,10 @@ class RunStore:
         index, and the effects' jobs."""
         if state is not before:
             pipe.set(keys.run(state.run_id), json.dumps(state.to_dict()))
+            if state.status.finished:
+                pipe.srem(keys.ACTIVE_RUNS, state.run_id)
+            else:
+                pipe.sadd(keys.ACTIVE_RUNS, state.run_id)
             entry = log_entry(before, state, event)
             pipe.rpush(keys.event_log(state.run_id), json.dumps(entry.to_dict()))
             opened = {
@@ -178,11 +195,36 @@ class RunStore:
             }
             if opened:
                 pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
+            for latency in _dispatch_latencies(state, entry):
+                metrics.observe(pipe, metrics.DISPATCH_SECONDS, latency, {})
         for effect in effects:
             enqueue(self.redis, pipe, self.jobs(state, config, effect))
         pipe.execute()
 
 
+def _no_jobs(state: RunState, config: RepoConfig, effect: Effect) -> JobSpec:
+    raise RuntimeError("a reading store applies no events")
+
+
+def reader(connection: redis.Redis) -> RunStore:
+    """A store for reading runs only (the dashboard, /metrics): it can plan no job."""
+    return RunStore(connection, _no_jobs)
+
+
 def _pr_of(state: RunState, phase_id: str) -> int | None:
     phase: PhaseState | None = state.phases.get(phase_id)
     return phase.pr_number if phase else None
+
+
+def _dispatch_latencies(state: RunState, entry: LogEntry) -> list[float]:
+    """For each phase whose first builder starts with this entry: how long after its last
+    dependency was done. Phases without dependencies have nothing to wait for."""
+    found = []
+    for move in entry.moves:
+        deps = state.deps.get(move.phase_id, ())
+        if move.target is not PhaseStatus.BUILDING or move.attempt != 1 or not deps:
+            continue
+        done = [state.phases[d].finished_at for d in deps]
+        if all(at is not None for at in done):
+            found.append(max(0.0, entry.at - max(at for at in done if at is not None)))
+    return found

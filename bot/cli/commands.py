@@ -1,4 +1,4 @@
-"""The `serve`, `worker`, `up`, `redis` and `demo` subcommands of `porch-parallel`."""
+"""The `serve`, `worker`, `up`, `redis`, `reconcile` and `demo` subcommands of `porch-parallel`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def add_commands(commands: Any) -> None:
     _add_worker(commands)
     _add_up(commands)
     _add_redis(commands)
+    _add_reconcile(commands)
     _add_demo(commands)
 
 
@@ -89,6 +90,19 @@ def _add_redis(commands: Any) -> None:
     redis.set_defaults(handler=run_redis)
 
 
+def _add_reconcile(commands: Any) -> None:
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="compare running runs with RQ and GitHub now, and mend what was lost",
+        description="What the events workers' reconciler does every few seconds, once, here: "
+        "enqueue lost jobs again, apply lost reports, fail phases past their bound.",
+    )
+    reconcile.add_argument(
+        "run_ids", nargs="*", metavar="RUN_ID", help="default: every running run"
+    )
+    reconcile.set_defaults(handler=run_reconcile)
+
+
 def _add_demo(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
@@ -105,6 +119,12 @@ def _add_demo(commands: Any) -> None:
     )
     demo.add_argument(
         "--workers", type=int, default=2, help="builder workers to start (and one events worker)"
+    )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave everything running after the run and print the dashboard's address, "
+        "until Ctrl+C",
     )
     demo.set_defaults(handler=run_demo)
 
@@ -198,6 +218,33 @@ def run_redis(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     return 0
 
 
+def run_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    settings = _settings(err)
+    if settings is None:
+        return 2
+    from bot.adapters.redis_server import connect
+    from workers.reconcile import clean_started_jobs, reconcile_run, redeliver_missed
+    from workers.registry import plan_job
+    from workers.runtime import Runtime
+
+    rt = Runtime(settings, connect(settings), plan_job)
+    clean_started_jobs(rt.redis)
+    run_ids = args.run_ids or rt.store.active_run_ids()
+    mended = 0
+    try:
+        for note in redeliver_missed(rt):
+            print(note, file=out)
+            mended += 1
+    except Exception as error:  # GitHub unreachable, or the App's key refused: say, go on
+        print(f"could not compare GitHub's deliveries with ours: {error}", file=err)
+    for run_id in run_ids:
+        for note in reconcile_run(rt, run_id):
+            print(f"{run_id}: {note}", file=out)
+            mended += 1
+    print(f"{len(run_ids)} runs looked at, {mended} things mended", file=out)
+    return 0
+
+
 # The demo runs on two distributions that come with the source but are not part of the
 # product; an install without them says so instead of failing on an import.
 LOCAL_STACK_MODULES = ("porch_localstack", "fakehub")
@@ -221,4 +268,4 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO
     if args.plan is not None and not args.plan.is_file():
         print(f"porch-parallel demo: no such plan file: {args.plan}", file=err)
         return 2
-    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers)
+    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers, keep=args.keep)

@@ -100,3 +100,21 @@ def no_consultants() -> str:
         f"{TITLE}: this run has no automated consultants (`consultation.consultants` in "
         "`.github/porch.yml` when the run started), so there is nothing to run again."
     )
+
+
+def overdue(status: str, seconds: int) -> str:
+    """Why a phase failed after staying too long in one state."""
+    waited = (
+        f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        if seconds >= 3600
+        else (f"{max(seconds // 60, 1)} min")
+    )
+    why = {
+        "merging": "merging its dependencies' heads did not finish; GitHub, or every events "
+        "worker, may be down",
+        "preparing": "its branch, draft PR and check run were not made; GitHub, or every "
+        "events worker, may be down",
+        "queued": "no builder worker took its job; is a `porch-parallel worker --role "
+        "builders` running?",
+    }.get(status, "its job did not report")
+    return f"It stayed {status} for {waited}: {why}."

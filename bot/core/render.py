@@ -81,10 +81,18 @@ def marked_run_id(body: str) -> str | None:
     return match.group(1) if match else None
 
 
-def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None = None) -> str:
+def status_comment(
+    state: RunState,
+    *,
+    mermaid: Callable[[RunState], str] | None = None,
+    dashboard_url: str | None = None,
+    gantt: str | None = None,
+) -> str:
     """The whole status comment: marker, heading, coloured graph, phase table, summary.
 
     `mermaid` renders the graph's flowchart source; by default `state_mermaid`.
+    `dashboard_url` is the run's (signed) dashboard page; `gantt` the Mermaid gantt of the
+    run's real times, shown once it has finished.
     """
     graph = (mermaid or state_mermaid)(state)
     parts = [
@@ -100,6 +108,17 @@ def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None
     errors = _errors(state)
     if errors:
         parts += ["", errors]
+    if gantt:
+        parts += [
+            "",
+            "<details><summary>When each phase ran</summary>",
+            "",
+            f"```mermaid\n{gantt}\n```",
+            "",
+            "</details>",
+        ]
+    if dashboard_url:
+        parts += ["", f"[Swimlanes, graph and timings on the dashboard]({dashboard_url})"]
     return _truncate("\n".join(parts), GITHUB_TEXT_LIMIT)
 
 

@@ -351,6 +351,7 @@ def test_every_event_type_is_registered() -> None:
         "BuilderStarted",
         "PhaseBuilt",
         "PhaseBuildFailed",
+        "PhaseOverdue",
         "TimerFired",
         "StatusRequested",
         "CancelRequested",

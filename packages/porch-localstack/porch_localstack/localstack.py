@@ -66,9 +66,10 @@ class LocalStack:
     `workers` builders run at once (plus a worker for events where workers take roles).
     """
 
-    def __init__(self, root: Path, workers: int = 2) -> None:
+    def __init__(self, root: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.root = root
         self.workers = workers
+        self.extra_env = dict(env or {})
         self.logs = root / "logs"
         self.web_port = free_port()
         self.hub_port = free_port()
@@ -139,6 +140,9 @@ class LocalStack:
             "REDIS_URL": self.redis_url,
             "PORT": str(self.web_port),
             "PORCH_STATE_DIR": str(self.root / "porch"),
+            # The dashboard's own address, for the links in status comments.
+            "PORCH_PUBLIC_URL": self.web_url,
+            **self.extra_env,
         }
         self._spawn("web", [sys.executable, "-m", "bot", "serve"], self.env)
         _wait_until(
