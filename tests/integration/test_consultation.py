@@ -162,7 +162,7 @@ def test_siblings_built_together_form_one_batch_and_only_approved_heads_start_de
     review(porch, state, "phase_4", "APPROVE")
     state = run(porch, issue)
     assert state.status.value == "done"
-    assert "consulting" not in status_comment(porch, issue)
+    assert "💬 consulting" not in status_comment(porch, issue)  # no phase left consulting
 
 
 def test_a_sibling_built_after_the_window_gets_a_second_batch(porch: Porch, tmp_path: Path) -> None:
