@@ -11,6 +11,7 @@ not reviewed again, and answers as codev's `consult` does (`bot.core.verdicts`).
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from pathlib import Path
 from bot.adapters.git import GitAuth, GitError, clone, git
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
+from bot.adapters.sandbox import Sandbox, extra_paths_from_env
 from bot.core.consultation import consultant_marker, consultant_prompt, consultant_review
 from bot.core.effects import RunConsultants
 from bot.core.events import ConsultantsFinished, ConsultantVerdict
 from bot.core.redact import redact
 from bot.core.state import RunState, Verdict
 from bot.core.verdicts import read_verdict
-from bot.inputs.config import Consultant
+from bot.inputs.config import Consultant, RepoConfig
+from bot.inputs.config import Sandbox as SandboxMode
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -40,13 +43,14 @@ class Inputs:
     work: Path
     env: dict[str, str]
     secrets: list[str]
+    sandbox: Sandbox
 
 
 def run_consultants(rt: Runtime, state: RunState, effect: RunConsultants) -> ConsultantsFinished:
     config = rt.store.load_config(state.run_id)
     consultants = config.consultation.consultants
     with tempfile.TemporaryDirectory(prefix=f"porch-{state.run_id}-consult-") as tmp:
-        inputs = _prepare(rt, state, effect, Path(tmp))
+        inputs = _prepare(rt, state, effect, config, Path(tmp))
         if isinstance(inputs, str):
             return _finished(rt, effect, (), error=inputs)
         with ThreadPoolExecutor(max_workers=max(1, len(consultants))) as pool:
@@ -59,7 +63,9 @@ def run_consultants(rt: Runtime, state: RunState, effect: RunConsultants) -> Con
     return _finished(rt, effect, verdicts)
 
 
-def _prepare(rt: Runtime, state: RunState, effect: RunConsultants, tmp: Path) -> Inputs | str:
+def _prepare(
+    rt: Runtime, state: RunState, effect: RunConsultants, config: RepoConfig, tmp: Path
+) -> Inputs | str:
     """Clone the branch at the head to review and write the input files; or why not."""
     phase = state.phase(effect.phase_id)
     repo = rt.repo(state.installation_id, state.repo)
@@ -98,11 +104,21 @@ def _prepare(rt: Runtime, state: RunState, effect: RunConsultants, tmp: Path) ->
         "PORCH_BASE_SHA": base,
         "PORCH_HEAD_SHA": effect.head_sha,
     }
+    readable = []
     for variable, (name, text) in files.items():
         path = tmp / name
         path.write_text(text)
         env[variable] = str(path)
-    return Inputs(work=work, env=env, secrets=[token])
+        readable.append(path)
+    # The builder's sandbox: a consultant runs code of the repository's choosing too.
+    sandbox = Sandbox(
+        enabled=config.builder.sandbox is SandboxMode.BUBBLEWRAP,
+        network=config.builder.network,
+        writable=work,
+        readable=tuple(readable),
+        extra_paths=extra_paths_from_env(os.environ),
+    )
+    return Inputs(work=work, env=env, secrets=[token], sandbox=sandbox)
 
 
 def _consult(consultant: Consultant, inputs: Inputs, tmp: Path) -> tuple[CommandResult, str]:
@@ -116,6 +132,7 @@ def _consult(consultant: Consultant, inputs: Inputs, tmp: Path) -> tuple[Command
         timeout_s=consultant.timeout_seconds,
         log_path=log_path,
         secrets=inputs.secrets,
+        sandbox=inputs.sandbox,
     )
     lines = log_path.read_text(errors="replace").splitlines()[1:]  # "$ command" is ours
     return result, redact("\n".join(lines)[-OUTPUT_LIMIT:], inputs.secrets)

@@ -141,11 +141,11 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _settings(err: TextIO) -> Any:
+def _settings(err: TextIO, app_secrets: bool = True) -> Any:
     from bot.settings import Settings
 
     try:
-        return Settings.from_env(os.environ)
+        return Settings.from_env(os.environ, app_secrets=app_secrets)
     except SettingsError as error:
         print(f"porch-parallel: {error}", file=err)
         return None
@@ -162,7 +162,9 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
 
 
 def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
-    settings = _settings(err)
+    # A builder worker needs neither the App's key nor the webhook secret: an events worker
+    # mints its tokens (see the README's "Security and trust").
+    settings = _settings(err, app_secrets=args.role != "builders")
     if settings is None:
         return 2
     from bot.adapters.queues import Role

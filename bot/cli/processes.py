@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # and a builder worker never loads the webhook handlers it does not run. The failure callback
 # runs where a lost job is found: on a worker of the job's own role.
 JOB_MODULES: dict[Role, tuple[str, ...]] = {
-    Role.EVENTS: ("workers.intake", "workers.jobs"),
+    Role.EVENTS: ("workers.intake", "workers.jobs", "workers.minting"),
     Role.BUILDERS: ("workers.jobs",),
 }
 

@@ -30,8 +30,8 @@ def invalid_plan(source: str, errors: Iterable[Diagnostic]) -> str:
 def plan_not_found(reason: str) -> str:
     return (
         f"{TITLE} found no plan to run. {reason}\n\n"
-        "Put the plan in the issue body, name its file in the body, or give its path: "
-        "`/porch parallel codev/plans/0042-my-plan.md`."
+        "Put the plan in the issue body, name its file in the body, give its path "
+        "(`/porch parallel codev/plans/0042-my-plan.md`), or add sub-issues to this issue."
     )
 
 
@@ -81,13 +81,6 @@ def untrusted_body(author: str) -> str:
     )
 
 
-def unknown_phase(reference: str) -> str:
-    return (
-        f"{TITLE} found no phase `{reference}` in this run. Name a phase by its id "
-        "(`phase_2`), its label (`2`) or as the plan does (`Phase 2`)."
-    )
-
-
 def not_consulting(phase_id: str, status: str) -> str:
     return (
         f"{TITLE}: `{phase_id}` is {status}, not waiting for consultation, so nothing changed. "
@@ -100,6 +93,22 @@ def no_consultants() -> str:
         f"{TITLE}: this run has no automated consultants (`consultation.consultants` in "
         "`.github/porch.yml` when the run started), so there is nothing to run again."
     )
+
+
+def untrusted_sub_issue(number: int, author: str) -> str:
+    return (
+        f"{TITLE} will not run the sub-issues of this issue: @{author}, who opened #{number} "
+        "and can edit its body at any time, does not have write access, and a sub-issue's "
+        "body is what its builder is told to do. Ask a maintainer to open that sub-issue "
+        "instead (or take it off this issue), then comment `/porch parallel` again."
+    )
+
+
+UNSANDBOXED = (
+    "> [!WARNING]\n"
+    "> This run's builders are **not sandboxed** (`builder.sandbox: none` in "
+    "`.github/porch.yml`): they run as the builder worker's user, with its files in reach."
+)
 
 
 def overdue(status: str, seconds: int) -> str:
@@ -118,3 +127,19 @@ def overdue(status: str, seconds: int) -> str:
         "builders` running?",
     }.get(status, "its job did not report")
     return f"It stayed {status} for {waited}: {why}."
+
+
+def unknown_phase(reference: str, phase_ids: Iterable[str]) -> str:
+    ids = ", ".join(f"`{pid}`" for pid in phase_ids)
+    return f"{TITLE}: this run has no phase `{reference}`. Its phases: {ids}."
+
+
+def cannot_control(verb: str, phase_id: str, reason: str) -> str:
+    return f"{TITLE} cannot {verb} `{phase_id}`: {reason}."
+
+
+def button_refusal(login: str, button: str) -> str:
+    return (
+        f"Thanks, @{login}! Only people with write access to this repository can change a "
+        f"porch run, so I have not acted on **{button}**. A maintainer can press it for you."
+    )

@@ -92,3 +92,26 @@ def pull_request_review_from(payload: Mapping[str, Any]) -> PullRequestReview:
         body=str(review.get("body") or ""),
         sender=str((payload.get("sender") or {}).get("login") or ""),
     )
+
+
+@dataclass(frozen=True)
+class CheckRunRequest:
+    """A person asked something of a check run: Re-run (`rerequested`) or one of its buttons
+    (`requested_action`)."""
+
+    repo: Repo
+    check_run_id: int
+    external_id: str
+    identifier: str  # the button's identifier; "" for a Re-run
+    sender: str
+
+
+def check_run_request_from(payload: Mapping[str, Any]) -> CheckRunRequest:
+    run = payload["check_run"]
+    return CheckRunRequest(
+        repo=repo_from(payload),
+        check_run_id=int(run["id"]),
+        external_id=str(run.get("external_id") or ""),
+        identifier=str((payload.get("requested_action") or {}).get("identifier") or ""),
+        sender=str(payload["sender"]["login"]),
+    )

@@ -18,6 +18,7 @@ from bot.core.effects import (
     RunBuilder,
     StartPoint,
     StartTimer,
+    UpdateCheckRun,
     UpdateStatusComment,
 )
 from bot.core.events import (
@@ -140,7 +141,7 @@ CASES = [
         {"a": (DONE, 1), "b": (DONE, 1), "c": (DONE, 1), "d": (MERGING, 1)},
         lambda s: merge_failed("d"),
         {"d": (FAILED, 1), "e": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-d-v6", "check-e-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -149,7 +150,7 @@ CASES = [
         {"a": (DONE, 1), "b": (DONE, 1), "c": (MERGING, 1), "x": (BUILDING, 1)},
         lambda s: merge_failed("c"),
         {"c": (FAILED, 1), "x": (CANCELLED, 1)},
-        ["cancel-x-i1-a1", "check-x-v6", "status-v6"],
+        ["cancel-x-i1-a1", "check-c-v6", "check-x-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"failure_policy": FailurePolicy.CANCEL},
     ),
@@ -167,7 +168,7 @@ CASES = [
         {"a": (PREPARING, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
     ),
     Case(
         "prepared for another attempt is stale",
@@ -225,7 +226,7 @@ CASES = [
         {"a": (PREPARING, 1), "d": (BUILDING, 1)},
         lambda s: prepare_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
     ),
     Case(
         "prepare failed of the last active phase fails the run",
@@ -233,7 +234,7 @@ CASES = [
         {"a": (PREPARING, 1)},
         lambda s: prepare_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -343,7 +344,7 @@ CASES = [
         {"a": (PREPARING, 1), "b": (QUEUED, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
         settings={"max_parallel": 2},
     ),
     Case(
@@ -404,7 +405,7 @@ CASES = [
         {"a": (BUILDING, 3)},
         lambda s: build_failed("a", attempt=3),
         {"a": (FAILED, 3), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"retries": 2},
     ),
@@ -423,7 +424,7 @@ CASES = [
         {"a": (QUEUED, 1)},
         lambda s: build_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -432,7 +433,7 @@ CASES = [
         {"a": (DONE, 1), "b": (BUILDING, 1), "c": (BUILDING, 1)},
         lambda s: build_failed("b"),
         {"b": (FAILED, 1), "d": (BLOCKED, 0)},
-        ["check-b-v6", "status-v6"],
+        ["check-b-v6", "check-d-v6", "status-v6"],
     ),
     Case(
         "a sibling finishing after a failure ends the run as failed",
@@ -449,7 +450,7 @@ CASES = [
         {"a": (BUILDING, 1), "b": (BUILDING, 1), "c": (PREPARING, 1)},
         lambda s: build_failed("a"),
         {"a": (FAILED, 1), "b": (CANCELLED, 1), "c": (CANCELLED, 1), "d": (BLOCKED, 0)},
-        ["cancel-b-i1-a1", "check-a-v6", "check-b-v6", "status-v6"],
+        ["cancel-b-i1-a1", "check-a-v6", "check-b-v6", "check-d-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"failure_policy": FailurePolicy.CANCEL},
     ),
@@ -488,7 +489,7 @@ CASES = [
         {"a": (BUILDING, 2)},
         lambda s: timer_fired("a", attempt=2, late=60),
         {"a": (FAILED, 2), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["cancel-a-i1-a2", "check-a-v6", "status-v6"],
+        ["cancel-a-i1-a2", "check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"retries": 1},
     ),
@@ -498,7 +499,7 @@ CASES = [
         {"a": (BUILDING, 1)},
         lambda s: timer_fired("a", late=0),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["cancel-a-i1-a1", "check-a-v6", "status-v6"],
+        ["cancel-a-i1-a1", "check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -710,8 +711,12 @@ def test_build_failure_keeps_the_log_and_error_for_the_retry() -> None:
 def test_built_may_move_the_check_run_to_the_new_head() -> None:
     state = setup(CHAIN, {"a": (BUILDING, 1)})
     event = dataclasses.replace(built("a"), check_run_id=555)
-    new, _ = reduce(state, event)
+    new, effects = reduce(state, event)
     assert new.phases["a"].check_run_id == 555
+    # The builder made it showing the phase done: no edit follows.
+    assert not any(isinstance(e, UpdateCheckRun) for e in effects)
+    _, effects = reduce(state, built("a"))
+    assert UpdateCheckRun(phase_id="a", version=6) in effects
 
 
 # --- Iterations -------------------------------------------------------------------------------

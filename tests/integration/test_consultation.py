@@ -7,6 +7,7 @@ on the stand-in as people would, and reach the bot as `pull_request_review` webh
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,18 @@ from rq import Queue, SimpleWorker
 from bot.adapters.queues import BUILDERS_QUEUE, builders_queue, events_queue
 from bot.core.state import PhaseStatus, RunState
 from fakehub.webhooks import sign
-from tests.integration.conftest import MAINTAINER, REPO, Porch
+from tests.integration.conftest import MAINTAINER, REPO, Porch, porch_config
 
 P = PhaseStatus
 RITA = "rita"  # a reviewer with write access
 ROB = "rob"  # read access only
 
+# It keeps each prompt in the work tree (so on the branch): the sandbox lets it write nowhere else.
 BUILDER = """\
 import os, pathlib, shutil
 phase, i = os.environ["PORCH_PHASE_ID"], os.environ["PORCH_ITERATION"]
-record = pathlib.Path(os.environ["RECORD_DIR"])
+record = pathlib.Path("prompts")
+record.mkdir(exist_ok=True)
 shutil.copy(os.environ["PORCH_PROMPT_FILE"], record / f"{phase}-i{i}.md")
 pathlib.Path("app").mkdir(exist_ok=True)
 pathlib.Path(f"app/{phase}_round{i}.py").write_text(f"ROUND = {i}\\n")
@@ -38,12 +41,20 @@ if i != "1":
 
 
 def config(tmp_path: Path, consultation: str) -> str:
-    script = tmp_path / "builder.py"
+    script = tmp_path / "scripts" / "builder.py"
+    script.parent.mkdir(exist_ok=True)
     script.write_text(BUILDER)
-    record = tmp_path / "record"
-    record.mkdir(exist_ok=True)
-    command = json.dumps(f"RECORD_DIR={record} python3 {script}")
-    return f"builder:\n  command: {command}\n  timeout_minutes: 2\n{consultation}"
+    builder = porch_config(f"python3 {script}")
+    return builder + consultation
+
+
+def prompt_of(porch: Porch, state: RunState, pid: str, iteration: int) -> str:
+    """The prompt the builder of `pid` read in round `iteration`, as it kept it on the branch."""
+    branch = state.phase(pid).branch
+    repo = porch.hub.github().get_repo(REPO)
+    found = repo.get_contents(f"prompts/{pid}-i{iteration}.md", ref=branch)
+    assert not isinstance(found, list)
+    return found.decoded_content.decode()
 
 
 def gate(reviewers: str = "[rita]", window: int = 120, **extra: Any) -> str:
@@ -53,6 +64,9 @@ def gate(reviewers: str = "[rita]", window: int = 120, **extra: Any) -> str:
 
 
 def setup(porch: Porch, tmp_path: Path, consultation: str) -> None:
+    # The sandbox may read the test's scripts, as an operator lets it read an installed agent.
+    paths = os.environ.get("PORCH_SANDBOX_PATHS", "")
+    os.environ["PORCH_SANDBOX_PATHS"] = f"{paths}:{tmp_path / 'scripts'}".strip(":")
     porch.repo(config=config(tmp_path, consultation))
     porch.hub.control.add_collaborator(REPO, RITA, "write")
     porch.hub.control.add_collaborator(REPO, ROB, "read")
@@ -135,7 +149,7 @@ def test_siblings_built_together_form_one_batch_and_only_approved_heads_start_de
     assert len(comments) == 2  # phases 2 and 3: one comment for both
     second = comments[1]
     assert f"#{pr(state, 'phase_2')}" in second and f"#{pr(state, 'phase_3')}" in second
-    assert "app/phase_2_round1.py" in second and "+1 −0" in second
+    assert "app/phase_2_round1.py" in second and "2 files, +" in second
     for pid in ("phase_2", "phase_3"):
         assert len(requested(porch, pr(state, pid))) == 1
         pull = porch.hub.github().get_repo(REPO).get_pull(pr(state, pid))
@@ -220,7 +234,7 @@ def test_changes_requested_send_the_builder_back_with_the_review_and_its_rebutta
     assert (phase.status, phase.iteration) == (P.CONSULTING, 2)
     assert phase.head_sha != first_head
     assert phase.attempt == 1  # a review round spends no build retry
-    prompt = (tmp_path / "record" / "phase_1-i2.md").read_text()
+    prompt = prompt_of(porch, state, "phase_1", 2)
     assert "Rename the module to models." in prompt
     assert "app/phase_1_round1.py:1: ROUND is a poor name" in prompt
     assert "PORCH_REBUTTAL_FILE" in prompt
@@ -328,9 +342,11 @@ LONG = "The diff does what the section asks; the names are clear and the tests c
 CONSULTANT = f"""\
 import os, pathlib, sys, time
 kind = sys.argv[1]
-record = pathlib.Path(os.environ["RECORD_DIR"])
 diff = pathlib.Path(os.environ["PORCH_DIFF_FILE"]).read_text()
-(record / f"{{kind}}-{{os.environ['PORCH_PHASE_ID']}}.diff").write_text(diff)
+if kind not in ("short", "slow"):
+    for line in diff.splitlines():
+        if line.startswith("+++ b/"):
+            print("reviewed", line[6:])
 if kind == "approve":
     print({LONG!r})
     print("**VERDICT: APPROVE**")
@@ -351,12 +367,12 @@ elif kind == "slow":
 
 
 def consultants(tmp_path: Path, kinds: list[str], **extra: Any) -> str:
-    script = tmp_path / "consultant.py"
+    script = tmp_path / "scripts" / "consultant.py"
+    script.parent.mkdir(exist_ok=True)
     script.write_text(CONSULTANT)
-    record = tmp_path / "record"
     lines = ["  consultants:"]
     for kind in kinds:
-        command = json.dumps(f"RECORD_DIR={record} python3 {script} {kind}")
+        command = json.dumps(f"python3 {script} {kind}")
         lines += [f"    - name: {kind}", f"      command: {command}", "      timeout_seconds: 2"]
     return gate(reviewers="[]", **extra) + "\n".join(lines) + "\n"
 
@@ -392,8 +408,8 @@ def test_consultants_verdicts_are_posted_once_each_and_summarised(
     for kind in kinds:
         assert f"**{kind}**" in comment
     # The diff is the phase's own work against its own start.
-    diff = (tmp_path / "record" / "approve-phase_1.diff").read_text()
-    assert "app/phase_1_round1.py" in diff
+    assert "reviewed app/phase_1_round1.py" in verdicts["approve"][1]
+    assert "reviewed README.md" not in verdicts["approve"][1]
 
     porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch approve phase_1")
     porch.settle()
@@ -414,11 +430,11 @@ def test_a_consultant_requesting_changes_sends_the_builder_back_and_sees_the_reb
     state = run(porch, issue)
     phase = state.phase("phase_1")
     assert phase.iteration == 2 and phase.needs_person  # round 2 asked for changes again
-    prompt = (tmp_path / "record" / "phase_1-i2.md").read_text()
+    prompt = prompt_of(porch, state, "phase_1", 2)
     assert "consultant changes: REQUEST_CHANGES" in prompt and "Rename ROUND." in prompt
-    # Round 2's diff is still the phase's own: both rounds' files, no upstream work.
-    diff = (tmp_path / "record" / "changes-phase_1.diff").read_text()
-    assert "app/phase_1_round2.py" in diff and "README" not in diff
+    # Round 2's diff is still the phase's own: both rounds' files, nothing from before.
+    second = [r.body for r in phase.reviews if r.iteration == 2][-1]
+    assert "reviewed app/phase_1_round2.py" in second and "reviewed README.md" not in second
     assert len(consultation_comments(porch, issue)) == 2
 
 

@@ -22,6 +22,7 @@ import github
 import requests
 
 from bot.adapters.redis_server import ensure_embedded_server, stop_embedded_server
+from bot.cli.supervisor import APP_SECRET_VARIABLES
 from fakehub.client import FakeHubControl
 from fakehub.envfile import bot_environment
 from fakehub.hub import CREDENTIALS_FILE
@@ -150,7 +151,11 @@ class LocalStack:
         )
         # As deployed: one events worker, and `workers` builder workers beside it.
         for name, command in worker_commands(self.workers):
-            self._spawn(name, command, self.env)
+            env = self.env
+            if "builders" in command:
+                # As deployed: builder workers hold neither the App's key nor its webhook secret.
+                env = {k: v for k, v in env.items() if k not in APP_SECRET_VARIABLES}
+            self._spawn(name, command, env)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
