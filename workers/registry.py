@@ -22,10 +22,12 @@ from typing import Any, Generic, TypeVar
 from bot.adapters.jobs import JobSpec
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.core.effects import (
+    AskForResolution,
     CancelBuilder,
     Effect,
     MergeHeads,
     PreparePhase,
+    ResolveMerge,
     RunBuilder,
     StartTimer,
     UpdateCheckRun,
@@ -36,7 +38,7 @@ from bot.core.effects import (
 from bot.core.events import Event, MergeFailed, PhaseBuildFailed, PhasePrepareFailed
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from workers import builders, merging, preparing, progress, timers
+from workers import builders, merging, preparing, progress, resolving, timers
 
 E = TypeVar("E", bound=Effect)
 
@@ -68,7 +70,7 @@ def builder_timeout(config: RepoConfig) -> int:
     return minutes * 60 * (1 + len(config.checks)) + BUILDER_JOB_MARGIN
 
 
-def _merge_failed(effect: MergeHeads, error: str, at: float) -> Event:
+def _merge_failed(effect: MergeHeads | ResolveMerge, error: str, at: float) -> Event:
     return MergeFailed(
         at=at,
         phase_id=effect.phase_id,
@@ -105,6 +107,22 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         retry_intervals=GITHUB_RETRY_SECONDS,
         expects=(PhaseStatus.MERGING,),
         failed=_merge_failed,
+    ),
+    # A local merge and the resolver need a clone, and the resolver runs for up to the
+    # builder's timeout: builder workers take them, so events workers stay quick.
+    EffectKind(
+        ResolveMerge,
+        resolving.resolve_merge,
+        queue=BUILDERS_QUEUE,
+        timeout=builder_timeout,
+        expects=(PhaseStatus.MERGING,),
+        failed=_merge_failed,
+    ),
+    EffectKind(
+        AskForResolution,
+        resolving.ask_for_resolution,
+        retry_intervals=GITHUB_RETRY_SECONDS,
+        expects=(PhaseStatus.CONFLICTED,),
     ),
     EffectKind(
         PreparePhase,

@@ -29,6 +29,7 @@ STATUS_LABELS: dict[PhaseStatus, str] = {
     PhaseStatus.PREPARING: "🔧 preparing",
     PhaseStatus.QUEUED: "🕒 queued",
     PhaseStatus.BUILDING: "🔨 building",
+    PhaseStatus.CONFLICTED: "⚠️ conflicted",
     PhaseStatus.DONE: "✅ done",
     PhaseStatus.FAILED: "❌ failed",
     PhaseStatus.BLOCKED: "⛔ blocked",
@@ -44,6 +45,7 @@ _OWN_STYLES: dict[PhaseStatus, str] = {
     PhaseStatus.PREPARING: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.QUEUED: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.BUILDING: "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
+    PhaseStatus.CONFLICTED: "fill:#fff1e5,stroke:#fb8f44,color:#762c00",
     PhaseStatus.DONE: "fill:#dafbe1,stroke:#4ac26b,color:#116329",
     PhaseStatus.FAILED: "fill:#ffebe9,stroke:#ff8182,color:#82071e",
     PhaseStatus.BLOCKED: "fill:#eaeef2,stroke:#6e7781,color:#57606a,stroke-dasharray:4 2",
@@ -94,6 +96,9 @@ def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None
         "",
         summary_line(state),
     ]
+    merges = merge_ladder_lines(state)
+    if merges:
+        parts += ["", "**Merges**", "", merges]
     errors = _errors(state)
     if errors:
         parts += ["", errors]
@@ -181,6 +186,7 @@ def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
     if status is PhaseStatus.BUILDING:
         return "in_progress", None
     conclusions = {
+        PhaseStatus.CONFLICTED: "action_required",
         PhaseStatus.DONE: "success",
         PhaseStatus.FAILED: "failure",
         PhaseStatus.CANCELLED: "cancelled",
@@ -200,6 +206,14 @@ def _check_summary(state: RunState, phase: PhaseState) -> str:
         )
     if phase.started_at is not None:
         lines.append(f"Started {clock(phase.started_at)} UTC" + _took_suffix(phase))
+    if phase.merge_rungs:
+        lines.append("Merge: " + " → ".join(phase.merge_rungs))
+    if phase.status is PhaseStatus.CONFLICTED and phase.resolve_branch:
+        lines.append(
+            f"Its dependencies' work conflicts in {', '.join(phase.conflict_files) or 'files'}; "
+            f"waiting for a person to resolve it on `{phase.resolve_branch}` and comment "
+            "`/porch resolved` on the issue."
+        )
     if phase.error:
         lines.append(f"Error: {_one_line(phase.error, ERROR_LIMIT)}")
     lines.append(f"Run `{state.run_id}` for #{state.issue_number}")
@@ -235,6 +249,22 @@ def _table(state: RunState) -> str:
             label += f" (attempt {phase.attempt})"
         rows.append(f"| {name} | {label} | {pr} | {started} | {took} |")
     return "\n".join(rows)
+
+
+def merge_ladder_lines(state: RunState) -> str:
+    """One line per phase whose dependencies' heads climbed the merge ladder: each rung."""
+    lines = []
+    for pid, phase in state.phases.items():
+        if not phase.merge_rungs:
+            continue
+        rungs = " → ".join(_one_line(r, 160) for r in phase.merge_rungs)
+        line = f"- **{_cell(phase_name(state, pid))}**: {rungs}"
+        if phase.status is PhaseStatus.CONFLICTED and phase.resolve_branch:
+            line += (
+                f" → **waiting for a person** on `{phase.resolve_branch}`, then `/porch resolved`"
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _errors(state: RunState) -> str:

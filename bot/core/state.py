@@ -36,6 +36,7 @@ class PhaseStatus(StrEnum):
     PREPARING = "preparing"  # branch, draft PR and check run being created
     QUEUED = "queued"  # its builder job waits for a free builder worker
     BUILDING = "building"  # a builder worker is at work on it
+    CONFLICTED = "conflicted"  # no rung of the merge ladder merged its heads: waits for a person
     DONE = "done"
     FAILED = "failed"
     BLOCKED = "blocked"  # a dependency failed, so it can never start
@@ -49,7 +50,7 @@ class PhaseStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self is not PhaseStatus.PENDING and self not in _ACTIVE
+        return self not in (PhaseStatus.PENDING, PhaseStatus.CONFLICTED) and self not in _ACTIVE
 
     @property
     def satisfies_dependents(self) -> bool:
@@ -111,6 +112,12 @@ class PhaseState:
     finished_at: float | None = None
     log_tail: str = ""
     error: str = ""
+    # The merge ladder, one line per rung tried ("github: conflict", "local: merged", …), and
+    # when it reached a person: the branch to resolve on, the files and the conflicting hunks.
+    merge_rungs: tuple[str, ...] = ()
+    resolve_branch: str | None = None
+    conflict_files: tuple[str, ...] = ()
+    conflict_hunks: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +145,8 @@ class RunState:
     overview: str = ""
     sections: Mapping[str, str] = field(default_factory=dict)
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Phase id -> the sub-issue that tracks it, when the plan's phases have sub-issues.
+    phase_issues: Mapping[str, int] = field(default_factory=dict)
 
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
@@ -165,6 +174,10 @@ class RunState:
 
     def merge_branch_for(self, phase_id: str) -> str:
         return names.merge_base_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
+
+    def resolve_branch_for(self, phase_id: str) -> str:
+        """Where a person resolves a conflict the merge ladder could not."""
+        return f"{self.branch_for(phase_id)}-resolve"
 
     def dependents(self, phase_id: str) -> tuple[str, ...]:
         """Phases that depend on `phase_id`, directly or not, in plan order."""

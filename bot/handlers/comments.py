@@ -12,8 +12,8 @@ from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
 from bot.core import messages
-from bot.core.events import CancelRequested, StatusRequested
-from bot.core.state import RunSettings, new_run
+from bot.core.events import CancelRequested, ResolutionVerified, StatusRequested
+from bot.core.state import PhaseStatus, RunSettings, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
 from bot.inputs.commands import (
@@ -21,6 +21,7 @@ from bot.inputs.commands import (
     Command,
     Help,
     Parallel,
+    Resolved,
     Status,
     Unknown,
     comment_may_hold_commands,
@@ -34,6 +35,7 @@ from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
 from workers.registry import builder_timeout
+from workers.resolving import verify_resolution
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -86,13 +88,50 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
             store.apply(current.run_id, StatusRequested(at=at, by=comment.author))
         else:
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
+    elif isinstance(command, Resolved):
+        resolved(ctx, repo, comment)
     elif isinstance(command, Help):
         _answer_once(ctx, repo, comment, "help", messages.help_text())
     elif isinstance(command, Unknown):
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(command.text))
     else:
-        # retry, skip and resolved are parsed already; they act once consultations exist.
+        # retry and skip are parsed already; they act once consultations exist.
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(_verb(command)))
+
+
+def resolved(ctx: Context, repo: RepoClient, comment: IssueComment) -> None:
+    """`/porch resolved`: each conflicted phase whose resolve branch checks out starts from it;
+    for any other, one answer saying what is still wrong."""
+    store = ctx.runtime.store
+    current = store.current(comment.repo.full_name, comment.issue_number)
+    waiting = (
+        []
+        if current is None
+        else [p for p in current.phases.values() if p.status is PhaseStatus.CONFLICTED]
+    )
+    if current is None or not waiting:
+        _answer_once(ctx, repo, comment, "resolved", messages.nothing_to_resolve())
+        return
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
+    refusals = []
+    for phase in waiting:
+        sha, problems = verify_resolution(repo, current, phase.phase_id)
+        branch = phase.resolve_branch or current.resolve_branch_for(phase.phase_id)
+        if problems:
+            refusals.append(messages.resolution_refused(phase.phase_id, branch, problems))
+            continue
+        event = ResolutionVerified(
+            at=ctx.runtime.clock(),
+            phase_id=phase.phase_id,
+            attempt=phase.attempt,
+            iteration=phase.iteration,
+            branch=branch,
+            sha=sha,
+            by=comment.author,
+        )
+        store.apply(current.run_id, event)
+    if refusals:
+        _answer_once(ctx, repo, comment, "resolved", "\n\n".join(refusals))
 
 
 def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Parallel) -> None:

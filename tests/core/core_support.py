@@ -23,11 +23,14 @@ from bot.core.events import (
     BuilderStarted,
     Event,
     HeadsMerged,
+    MergeEscalated,
     MergeFailed,
+    MergeNeedsPerson,
     PhaseBuildFailed,
     PhaseBuilt,
     PhasePrepared,
     PhasePrepareFailed,
+    ResolutionVerified,
     StatusRequested,
     TimerFired,
 )
@@ -137,6 +140,45 @@ def merge_failed(
 ) -> MergeFailed:
     return MergeFailed(
         at=at, phase_id=pid, attempt=attempt, iteration=iteration, error="app/db.py conflicts"
+    )
+
+
+def escalated(pid: str, attempt: int = 1, at: float = T0 + 30, *, iteration: int = 1) -> Event:
+    return MergeEscalated(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        rungs=(f"github: {pid}'s heads conflict",),
+    )
+
+
+def needs_person(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 40, *, iteration: int = 1
+) -> Event:
+    return MergeNeedsPerson(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        rungs=("github: conflict", "local: conflict in NOTES.md", "person: asked"),
+        resolve_branch=state.resolve_branch_for(pid),
+        files=("NOTES.md",),
+        hunks="--- NOTES.md\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> c",
+    )
+
+
+def verified(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 50, *, iteration: int = 1
+) -> Event:
+    return ResolutionVerified(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        branch=state.resolve_branch_for(pid),
+        sha=f"{pid}-resolved",
+        by="maria",
     )
 
 

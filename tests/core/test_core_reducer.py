@@ -37,14 +37,17 @@ from tests.core.core_support import (
     build_failed,
     built,
     deadline,
+    escalated,
     merge_failed,
     merged,
+    needs_person,
     prepare_failed,
     prepared,
     run_of,
     setup,
     started,
     timer_fired,
+    verified,
 )
 
 P = PhaseStatus
@@ -719,6 +722,9 @@ def test_built_may_move_the_check_run_to_the_new_head() -> None:
 ITERATION_CASES: list[tuple[str, PhaseStatus, Callable[[RunState, int], Event]]] = [
     ("HeadsMerged", MERGING, lambda s, i: merged(s, "a", iteration=i)),
     ("MergeFailed", MERGING, lambda s, i: merge_failed("a", iteration=i)),
+    ("MergeEscalated", MERGING, lambda s, i: escalated("a", iteration=i)),
+    ("MergeNeedsPerson", MERGING, lambda s, i: needs_person(s, "a", iteration=i)),
+    ("ResolutionVerified", PhaseStatus.CONFLICTED, lambda s, i: verified(s, "a", iteration=i)),
     ("PhasePrepared", PREPARING, lambda s, i: prepared(s, "a", iteration=i)),
     ("PhasePrepareFailed", PREPARING, lambda s, i: prepare_failed("a", iteration=i)),
     ("BuilderStarted", QUEUED, lambda s, i: started("a", iteration=i)),

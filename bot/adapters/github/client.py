@@ -171,6 +171,14 @@ class RepoClient:
 
         return _ensure(create, lambda: self._ref_sha(branch), f"branch {branch}")
 
+    def holds(self, branch: str, sha: str) -> bool:
+        """Whether `branch` holds commit `sha` (is at it, or ahead of it)."""
+        try:
+            status = _retry(lambda: self._repo.compare(sha, branch), "compare").status
+        except UnknownObjectException:
+            return False
+        return status in ("ahead", "identical")
+
     def ensure_started_branch(self, branch: str, parent_sha: str, message: str) -> str:
         """The branch's head; when new, it starts with an empty commit on `parent_sha`.
 

@@ -113,8 +113,11 @@ def settle(state: RunState, at: float) -> RunState:
     phases = state.phases.values()
     if all(p.status.satisfies_dependents for p in phases):
         return replace(state, status=RunStatus.DONE, finished_at=at)
+    # A conflicted phase waits for a person's `/porch resolved`: the run waits with it.
     stuck = not any(
-        p.status.active or (p.status is PhaseStatus.PENDING and ready(state, p.phase_id))
+        p.status.active
+        or p.status is PhaseStatus.CONFLICTED
+        or (p.status is PhaseStatus.PENDING and ready(state, p.phase_id))
         for p in phases
     )
     if stuck:
