@@ -54,19 +54,22 @@ def test_a_failing_check_fails_the_phase(porch: Porch) -> None:
     assert "exited with status 4" in state.phase("phase_3").error
 
 
-def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch: Porch) -> None:
+def test_dependencies_that_do_not_merge_wait_for_a_person_with_a_clear_message(
+    porch: Porch,
+) -> None:
     porch.repo(config=porch_config(f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"))
     issue = porch.start()
     statuses = _statuses(porch, issue)
     assert statuses["phase_2"] is PhaseStatus.DONE and statuses["phase_3"] is PhaseStatus.DONE
-    assert statuses["phase_4"] is PhaseStatus.FAILED
+    assert statuses["phase_4"] is PhaseStatus.CONFLICTED
     state = porch.run(issue)
-    assert state is not None
-    error = state.phase("phase_4").error
-    assert "do not merge cleanly" in error
-    assert "phase_3 conflicts with that of phase_2" in error
+    assert state is not None and state.status is RunStatus.RUNNING
+    rungs = state.phase("phase_4").merge_rungs
+    assert rungs[0] == "github: phase_3 conflicts with phase_2"
+    assert rungs[1] == "local: phase_3 conflicts with phase_2 in app/shared.py"
+    assert rungs[-1].startswith("person: asked to resolve on ")
     comment = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
-    assert "do not merge cleanly" in comment
+    assert "waiting for a person" in comment
 
 
 def test_cancel_stops_the_run(porch: Porch) -> None:

@@ -47,8 +47,8 @@ def _heads_merged(state: RunState, event: HeadsMerged) -> Step:
     phase = _awaiting(state, event, PhaseStatus.MERGING)
     if phase is None:
         return state, []
-    rungs = phase.merge_rungs + event.rungs
-    preparing = move(phase, PhaseStatus.PREPARING, merge_rungs=rungs)
+    # The report carries every rung climbed, the earlier ones included.
+    preparing = move(phase, PhaseStatus.PREPARING, merge_rungs=event.rungs)
     start = StartPoint(ref=event.branch, sha=event.sha)
     return state.with_phase(preparing), [prepare(state, preparing, start)]
 
