@@ -26,6 +26,7 @@ from bot.core.effects import (
     CancelBuilder,
     Effect,
     MergeHeads,
+    OpenIntegration,
     PreparePhase,
     ResolveMerge,
     RunBuilder,
@@ -35,10 +36,16 @@ from bot.core.effects import (
     effect_to_dict,
     job_id,
 )
-from bot.core.events import Event, MergeFailed, PhaseBuildFailed, PhasePrepareFailed
+from bot.core.events import (
+    Event,
+    IntegrationFailed,
+    MergeFailed,
+    PhaseBuildFailed,
+    PhasePrepareFailed,
+)
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from workers import builders, merging, preparing, progress, resolving, timers
+from workers import builders, integrating, merging, preparing, progress, resolving, timers
 
 E = TypeVar("E", bound=Effect)
 
@@ -138,6 +145,14 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         timeout=builder_timeout,
         expects=(PhaseStatus.QUEUED,),
         failed=_build_failed,
+    ),
+    # A clone, merges and the checks: as slow as a builder's, so on builder workers.
+    EffectKind(
+        OpenIntegration,
+        integrating.open_integration,
+        queue=BUILDERS_QUEUE,
+        timeout=builder_timeout,
+        failed=lambda _effect, error, at: IntegrationFailed(at=at, error=error),
     ),
     EffectKind(CancelBuilder, builders.cancel_builder),
     EffectKind(StartTimer, timers.fire, due_at=lambda effect: effect.due_at),

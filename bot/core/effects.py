@@ -190,6 +190,20 @@ class UpdateStatusComment(Effect):
         return f"status-v{self.version}-r{round(self.requested_at * 1000)}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class OpenIntegration(Effect):
+    """Merge the phases nothing depends on (and the base branch, if it moved) on the
+    integration branch, run the checks there, and open the integration PR; report
+    IntegrationOpened or IntegrationFailed.
+
+    Idempotent: heads the branch holds merge as no-ops, and an open PR for it is reused.
+    """
+
+    @property
+    def key(self) -> str:
+        return "integrate"
+
+
 def job_id(run_id: str, effect: Effect) -> str:
     """`<run_id>-<effect key>`: a job id that is the same every time this effect is emitted."""
     if not is_key_safe(run_id):

@@ -132,6 +132,22 @@ class PhaseBuildFailed(PhaseEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IntegrationOpened(Event):
+    """The integration PR is open: the run is done."""
+
+    pr_number: int
+    sha: str
+    rungs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationFailed(Event):
+    """The integration branch could not be merged or did not pass the checks."""
+
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TimerFired(Event):
     """A timer the reducer started (`StartTimer`) is due."""
 

@@ -59,6 +59,7 @@ STATUS_STYLES: dict[PhaseStatus, str] = {
 RUN_LABELS: dict[RunStatus, str] = {
     RunStatus.PENDING: "starting",
     RunStatus.RUNNING: "running",
+    RunStatus.INTEGRATING: "opening the integration PR",
     RunStatus.DONE: "done",
     RunStatus.FAILED: "failed",
     RunStatus.CANCELLED: "cancelled",
@@ -99,6 +100,10 @@ def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None
     merges = merge_ladder_lines(state)
     if merges:
         parts += ["", "**Merges**", "", merges]
+    if state.integration_pr is not None:
+        parts += ["", f"**Integration PR:** #{state.integration_pr}"]
+    if state.integration_error:
+        parts += ["", f"**Integration failed:** {_one_line(state.integration_error, ERROR_LIMIT)}"]
     errors = _errors(state)
     if errors:
         parts += ["", errors]

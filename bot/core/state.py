@@ -65,7 +65,8 @@ _ACTIVE = frozenset(
 class RunStatus(StrEnum):
     PENDING = "pending"  # created by `new_run`, nothing dispatched until RunStarted
     RUNNING = "running"
-    DONE = "done"
+    INTEGRATING = "integrating"  # every phase done: the integration PR is being opened
+    DONE = "done"  # the integration PR is open
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -147,6 +148,9 @@ class RunState:
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Phase id -> the sub-issue that tracks it, when the plan's phases have sub-issues.
     phase_issues: Mapping[str, int] = field(default_factory=dict)
+    # The pull request that brings the whole run's work to the base branch.
+    integration_pr: int | None = None
+    integration_error: str = ""
 
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
@@ -174,6 +178,29 @@ class RunState:
 
     def merge_branch_for(self, phase_id: str) -> str:
         return names.merge_base_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
+
+    @property
+    def integration_branch(self) -> str:
+        """Where the phases nothing depends on meet, for the integration PR."""
+        return (
+            f"{names.run_branch_root(self.branch_prefix, self.issue_number, self.slug)}/integration"
+        )
+
+    def leaves(self) -> tuple[str, ...]:
+        """Done phases no other done phase builds on: together they hold all the run's work."""
+        done = [p for p, s in self.phases.items() if s.status is PhaseStatus.DONE]
+        held = {d for p in done for d in self._ancestors(p)}
+        return tuple(p for p in done if p not in held)
+
+    def _ancestors(self, phase_id: str) -> set[str]:
+        found: set[str] = set()
+        stack = list(self.deps[phase_id])
+        while stack:
+            dep = stack.pop()
+            if dep not in found:
+                found.add(dep)
+                stack.extend(self.deps[dep])
+        return found
 
     def resolve_branch_for(self, phase_id: str) -> str:
         """Where a person resolves a conflict the merge ladder could not."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.state import PhaseStatus, RunStatus
+from github.PullRequest import PullRequest
+
+from bot.core.state import PhaseStatus, RunState, RunStatus
 from tests.integration.conftest import REPO, Porch
 
 
@@ -17,11 +19,33 @@ def test_diamond_runs_to_done_with_a_draft_pr_per_phase(porch: Porch) -> None:
 
     repo = porch.hub.github().get_repo(REPO)
     pulls = {p.head.ref.rsplit("/", 1)[-1]: p for p in repo.get_pulls(state="open")}
+    integration = pulls.pop("integration")
     assert sorted(pulls) == ["phase_1", "phase_2", "phase_3", "phase_4"]
     assert all(p.draft for p in pulls.values())
+    _check_integration_pr(porch, state, integration, issue)
     assert pulls["phase_1"].base.ref == "main"
     assert pulls["phase_2"].base.ref == pulls["phase_1"].head.ref
     assert pulls["phase_3"].base.ref == pulls["phase_1"].head.ref
     assert pulls["phase_4"].base.ref == pulls["phase_4"].head.ref + "-base"
     for phase_id, pull in pulls.items():
         assert [f.filename for f in pull.get_files()] == [f"app/{phase_id}.py"]
+
+
+def _check_integration_pr(porch: Porch, state: RunState, pull: PullRequest, issue: int) -> None:
+    """One ready PR into the default branch with every phase's work, the gantt and figures."""
+    assert not pull.draft
+    assert pull.base.ref == "main"
+    assert pull.head.ref == state.integration_branch
+    assert state.integration_pr == pull.number
+    assert sorted(f.filename for f in pull.get_files()) == [
+        f"app/phase_{n}.py" for n in range(1, 5)
+    ]
+    body = pull.body or ""
+    assert f"Closes #{issue}" in body
+    assert "```mermaid\ngantt" in body
+    assert "Makespan" in body and "serial" in body
+    for pid, phase in state.phases.items():
+        assert f"#{phase.pr_number}" in body, pid
+    runs = porch.hub.github().get_repo(REPO).get_commit(pull.head.sha).get_check_runs()
+    [summary] = [r for r in runs if r.name == "porch: integration"]
+    assert summary.conclusion == "success" and "Makespan" in (summary.output.summary or "")

@@ -13,7 +13,9 @@ from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_c
 APPEND_NOTE = f'python3 {BUILDER} && echo "note from $PORCH_PHASE_ID" >> NOTES.md'
 SHARED = f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"
 # A resolver that keeps both sides of every conflicted file (what union would have done).
-KEEP_BOTH = "for f in $PORCH_CONFLICT_FILES; do sed -i '/^<<<<<<< /d;/^=======$/d;/^>>>>>>> /d' $f; done"
+KEEP_BOTH = (
+    "for f in $PORCH_CONFLICT_FILES; do sed -i '/^<<<<<<< /d;/^=======$/d;/^>>>>>>> /d' $f; done"
+)
 
 
 def _state(porch: Porch, issue: int) -> RunState:
@@ -96,7 +98,7 @@ def test_a_resolver_that_leaves_markers_hands_the_conflict_to_a_person(porch: Po
 
 def test_a_resolver_whose_result_fails_the_checks_hands_it_to_a_person(porch: Porch) -> None:
     config = _merge_config(SHARED, f"  resolver_command: {json.dumps(KEEP_BOTH)}\n")
-    config += "checks:\n  - test \"$(wc -l < app/shared.py 2>/dev/null || echo 1)\" -le 1\n"
+    config += 'checks:\n  - test "$(wc -l < app/shared.py 2>/dev/null || echo 1)" -le 1\n'
     porch.repo(config=config)
     issue = porch.start()
     state = _state(porch, issue)
@@ -111,9 +113,7 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
-def test_a_person_resolves_the_conflict_and_the_run_completes(
-    porch: Porch, tmp_path: Path
-) -> None:
+def test_a_person_resolves_the_conflict_and_the_run_completes(porch: Porch, tmp_path: Path) -> None:
     porch.repo(config=porch_config(SHARED))
     issue = porch.start()
     state = _state(porch, issue)

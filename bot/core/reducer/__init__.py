@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.effects import Effect, UpdateCheckRun, UpdateStatusComment
+from bot.core.effects import Effect, OpenIntegration, UpdateCheckRun, UpdateStatusComment
 from bot.core.events import Event, StatusRequested
 from bot.core.reducer import building, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
-from bot.core.state import RunState
+from bot.core.state import RunState, RunStatus
 
 __all__ = ["Step", "reduce"]
 
@@ -38,6 +38,10 @@ def reduce(state: RunState, event: Event) -> Step:
         return state, []
     changed, dispatched = dispatch.dispatch(changed, event.at)
     changed = dispatch.settle(changed, event.at)
+    if changed.status is RunStatus.INTEGRATING and state.status is not RunStatus.INTEGRATING:
+        # One transaction moves the run here, so the integration PR is asked for once, even
+        # when the last two phases finish at the same instant on two workers.
+        effects = [*effects, OpenIntegration()]
     version = state.version + 1
     changed = replace(changed, version=version)
     checks: list[Effect] = [
