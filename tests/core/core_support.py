@@ -13,6 +13,7 @@ from bot.core.effects import (
     CancelBuilder,
     Effect,
     MergeHeads,
+    OpenIntegration,
     PreparePhase,
     RunBuilder,
     StartTimer,
@@ -23,6 +24,8 @@ from bot.core.events import (
     BuilderStarted,
     Event,
     HeadsMerged,
+    IntegrationFailed,
+    IntegrationOpened,
     MergeEscalated,
     MergeFailed,
     MergeNeedsPerson,
@@ -265,7 +268,7 @@ class Running:
     effect: RunBuilder
 
 
-Work = MergeHeads | PreparePhase | RunBuilder | Running
+Work = MergeHeads | PreparePhase | RunBuilder | Running | OpenIntegration
 
 
 @dataclass
@@ -283,6 +286,7 @@ class Driver:
     delivered: list[Event] = field(default_factory=list)
     dispatched: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     cancelled_builders: set[tuple[str, int]] = field(default_factory=set)
+    integrations: int = 0
     clock: float = T0
 
     def tick(self) -> float:
@@ -308,11 +312,21 @@ class Driver:
             self.cancelled_builders.add((effect.phase_id, effect.attempt))
         elif isinstance(effect, StartTimer):
             self.timers.append(effect)
+        elif isinstance(effect, OpenIntegration):
+            # One integration PR per run, however the last phases' reports interleave.
+            self.integrations += 1
+            assert self.integrations == 1
+            self.outstanding.append(effect)
 
     def perform(self, work: Work, succeed: bool) -> list[Effect]:
         """Do `work` as its adapter would and deliver what it reports."""
         if isinstance(work, RunBuilder):
             return self._start_builder(work, succeed)
+        if isinstance(work, OpenIntegration):
+            at = self.tick()
+            if succeed:
+                return self.deliver(IntegrationOpened(at=at, pr_number=999, sha="integrated"))
+            return self.deliver(IntegrationFailed(at=at, error="checks failed"))
         return self.deliver(self.report(work, succeed))
 
     def report(self, work: MergeHeads | PreparePhase | Running, succeed: bool) -> Event:
@@ -514,7 +528,13 @@ class Driver:
             assert (phase.dispatched_at is not None) == (phase.attempt >= 1)
             assert phase.attempt <= 1 + state.settings.retries
         all_done = all(p.status is P.DONE for p in state.phases.values())
-        assert (state.status is RunStatus.DONE) == all_done
+        # Every phase done: the run integrates, and is done once its integration PR exists.
+        if state.status in (RunStatus.INTEGRATING, RunStatus.DONE):
+            assert all_done
+        if state.status is RunStatus.DONE:
+            assert state.integration_pr is not None
+        if all_done and state.status is RunStatus.RUNNING:
+            raise AssertionError("every phase is done but the run does not integrate")
         if state.status.finished:
             assert not active
         # The state survives the trip through JSON that the store gives it.

@@ -356,6 +356,8 @@ def test_every_event_type_is_registered() -> None:
         "PhaseBuilt",
         "PhaseBuildFailed",
         "TimerFired",
+        "IntegrationOpened",
+        "IntegrationFailed",
         "StatusRequested",
         "CancelRequested",
     }
@@ -403,6 +405,7 @@ def test_every_effect_type_is_registered() -> None:
         "MergeHeads",
         "ResolveMerge",
         "AskForResolution",
+        "OpenIntegration",
         "PreparePhase",
         "RunBuilder",
         "CancelBuilder",
