@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import comments
+from bot.handlers import comments, pulls
 
-router = Router(comments.router)
+router = Router(comments.router, pulls.router)
 
 __all__ = ["router"]

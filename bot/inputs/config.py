@@ -103,6 +103,8 @@ class RepoConfig(_Section):
     failure_policy: FailurePolicy = FailurePolicy.CONTINUE
     consultation: ConsultationConfig = ConsultationConfig()
     merge: MergeConfig = MergeConfig()
+    # Once the integration PR is merged: close the phase PRs and delete the run's branches.
+    cleanup: StrictBool = True
 
 
 DEFAULT_CONFIG = RepoConfig()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from github.PullRequest import PullRequest
 
 from bot.core.state import PhaseStatus, RunState, RunStatus
-from tests.integration.conftest import REPO, Porch
+from tests.integration.conftest import MAINTAINER, REPO, Porch
 
 
 def test_diamond_runs_to_done_with_a_draft_pr_per_phase(porch: Porch) -> None:
@@ -49,3 +49,29 @@ def _check_integration_pr(porch: Porch, state: RunState, pull: PullRequest, issu
     runs = porch.hub.github().get_repo(REPO).get_commit(pull.head.sha).get_check_runs()
     [summary] = [r for r in runs if r.name == "porch: integration"]
     assert summary.conclusion == "success" and "Makespan" in (summary.output.summary or "")
+
+
+def test_merging_the_integration_pr_closes_the_issue_the_phase_prs_and_their_branches(
+    porch: Porch,
+) -> None:
+    porch.repo()
+    issue = porch.start()
+    state = porch.run(issue)
+    assert state is not None and state.integration_pr is not None
+    porch.hub.control.merge_pull(REPO, state.integration_pr, MAINTAINER)
+    porch.settle()
+
+    repo = porch.hub.github().get_repo(REPO)
+    assert repo.get_issue(issue).state == "closed"
+    assert [p.number for p in repo.get_pulls(state="open")] == []
+    for phase in state.phases.values():
+        assert phase.pr_number is not None
+        pull = repo.get_pull(phase.pr_number)
+        assert pull.state == "closed"
+        if pull.merged:
+            # GitHub marks a PR merged once its head reaches its base: phase_1's, into main.
+            assert pull.base.ref == "main"
+            continue
+        assert any(f"#{state.integration_pr}" in (c.body or "") for c in pull.get_issue_comments())
+    branches = {b.name for b in repo.get_branches()}
+    assert branches == {"main"}
