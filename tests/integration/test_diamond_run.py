@@ -75,3 +75,27 @@ def test_merging_the_integration_pr_closes_the_issue_the_phase_prs_and_their_bra
         assert any(f"#{state.integration_pr}" in (c.body or "") for c in pull.get_issue_comments())
     branches = {b.name for b in repo.get_branches()}
     assert branches == {"main"}
+
+
+def test_the_default_branch_moving_during_the_run_is_merged_into_the_integration_pr(
+    porch: Porch,
+) -> None:
+    porch.repo()
+    issue = porch.open_and_comment()
+    porch.orchestrate()  # the run has started; no builder has run yet
+    token = porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
+    porch.hub.github(token).get_repo(REPO).create_file(
+        "docs/moved.md", "Meanwhile on main", "main moved\n", branch="main"
+    )
+    porch.settle()
+
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE
+    assert state.integration_pr is not None
+    repo = porch.hub.github().get_repo(REPO)
+    main = repo.get_branch("main").commit.sha
+    compare = repo.compare(main, state.integration_branch)
+    assert compare.status == "ahead"  # holds main's new commit: merges without conflict
+    files = [f.filename for f in repo.get_pull(state.integration_pr).get_files()]
+    assert "docs/moved.md" not in files
+    assert sorted(files) == [f"app/phase_{n}.py" for n in range(1, 5)]
