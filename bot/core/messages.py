@@ -133,3 +133,10 @@ def _longest_backticks(text: str) -> int:
         run = run + 1 if char == "`" else 0
         best = max(best, run)
     return best
+
+
+def superseded(new_run_id: str) -> str:
+    return (
+        f"{TITLE}: this run was superseded by run `{new_run_id}`, started with "
+        "`/porch parallel` after it ended; its status comment is the newer one below."
+    )

@@ -11,9 +11,9 @@ from bot.adapters import keys
 from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
-from bot.core import messages
+from bot.core import messages, render
 from bot.core.events import CancelRequested, ResolutionVerified, StatusRequested
-from bot.core.state import PhaseStatus, RunSettings, new_run
+from bot.core.state import PhaseStatus, RunSettings, RunState, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
 from bot.inputs.commands import (
@@ -201,6 +201,8 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
         return
     log.info("started run %s for %s#%s", state.run_id, state.repo, state.issue_number)
+    if current is not None:
+        supersede(ctx, repo, current, state.run_id)
 
 
 def _body_is_trusted(repo: RepoClient, comment: IssueComment) -> bool:
@@ -231,3 +233,24 @@ def _answer_once(
 
 def _verb(command: Command) -> str:
     return type(command).__name__.lower()
+
+
+def supersede(ctx: Context, repo: RepoClient, old: RunState, new_run_id: str) -> None:
+    """The earlier run gives way to the new one: its open phase PRs are closed with a link to
+    the new run, its temporary merge branches deleted, its status comment says so.
+
+    Its phase branches stay: they hold the work of the closed PRs, for anyone who wants it.
+    Repeatable: closed PRs and missing branches are passed over.
+    """
+    note = messages.superseded(new_run_id)
+    for phase in old.phases.values():
+        if phase.pr_number is not None:
+            repo.close_pull(phase.pr_number, note)
+    for pid in old.phases:
+        repo.delete_branch(old.merge_branch_for(pid))
+        repo.delete_branch(old.resolve_branch_for(pid))
+    repo.delete_branch(old.integration_branch)
+    marker = render.status_marker(old.run_id)
+    body = f"{render.status_comment(old)}\n\n{note}"
+    known = ctx.runtime.redis.get(keys.status_comment(old.run_id))
+    repo.upsert_comment(old.issue_number, marker, body, int(known) if known else None)

@@ -156,6 +156,22 @@ def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch:
     assert old and not old & new
     statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
     assert len(statuses) == 2  # one per run, each edited in place
+    assert f"superseded by run `{second.run_id}`" in statuses[0].body
+    assert "superseded" not in statuses[1].body
+
+    # The earlier run's PRs are closed with a link to the new run: only the new run's are open.
+    repo = porch.hub.github().get_repo(REPO)
+    open_heads = {p.head.ref for p in repo.get_pulls(state="open")}
+    assert open_heads == new | {second.integration_branch}
+    for phase in first.phases.values():
+        if phase.pr_number is not None:
+            comments = repo.get_pull(phase.pr_number).get_issue_comments()
+            assert any(second.run_id in (c.body or "") for c in comments)
+    branches = {b.name for b in repo.get_branches()}
+    temporary = {first.integration_branch}
+    for pid in first.phases:
+        temporary |= {first.merge_branch_for(pid), first.resolve_branch_for(pid)}
+    assert not branches & temporary
 
 
 def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
