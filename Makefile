@@ -32,6 +32,7 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_scale.py
+	$(BIN)/python benchmarks/pathological_plans.py
 	$(BIN)/python benchmarks/webhook_intake.py
 	$(BIN)/python benchmarks/diamond_makespan.py
 

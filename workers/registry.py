@@ -27,6 +27,7 @@ from bot.core.effects import (
     Effect,
     MergeHeads,
     OpenIntegration,
+    PhaseEffect,
     PreparePhase,
     ResolveMerge,
     RunBuilder,
@@ -77,34 +78,19 @@ def builder_timeout(config: RepoConfig) -> int:
     return minutes * 60 * (1 + len(config.checks)) + BUILDER_JOB_MARGIN
 
 
-def _merge_failed(effect: MergeHeads | ResolveMerge, error: str, at: float) -> Event:
-    return MergeFailed(
-        at=at,
-        phase_id=effect.phase_id,
-        attempt=effect.attempt,
-        iteration=effect.iteration,
-        error=error,
-    )
+def _reported_as(event: Callable[..., Event]) -> Callable[[Any, str, float], Event]:
+    """The failure event of a phase job: `event` for the job's phase, iteration and attempt."""
 
+    def failed(effect: PhaseEffect, error: str, at: float) -> Event:
+        return event(
+            at=at,
+            phase_id=effect.phase_id,
+            attempt=effect.attempt,
+            iteration=effect.iteration,
+            error=error,
+        )
 
-def _prepare_failed(effect: PreparePhase, error: str, at: float) -> Event:
-    return PhasePrepareFailed(
-        at=at,
-        phase_id=effect.phase_id,
-        attempt=effect.attempt,
-        iteration=effect.iteration,
-        error=error,
-    )
-
-
-def _build_failed(effect: RunBuilder, error: str, at: float) -> Event:
-    return PhaseBuildFailed(
-        at=at,
-        phase_id=effect.phase_id,
-        attempt=effect.attempt,
-        iteration=effect.iteration,
-        error=error,
-    )
+    return failed
 
 
 _KINDS: tuple[EffectKind[Any], ...] = (
@@ -113,7 +99,7 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         merging.merge_heads,
         retry_intervals=GITHUB_RETRY_SECONDS,
         expects=(PhaseStatus.MERGING,),
-        failed=_merge_failed,
+        failed=_reported_as(MergeFailed),
     ),
     # A local merge and the resolver need a clone, and the resolver runs for up to the
     # builder's timeout: builder workers take them, so events workers stay quick.
@@ -123,7 +109,7 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         queue=BUILDERS_QUEUE,
         timeout=builder_timeout,
         expects=(PhaseStatus.MERGING,),
-        failed=_merge_failed,
+        failed=_reported_as(MergeFailed),
     ),
     EffectKind(
         AskForResolution,
@@ -136,7 +122,7 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         preparing.prepare_phase,
         retry_intervals=GITHUB_RETRY_SECONDS,
         expects=(PhaseStatus.PREPARING,),
-        failed=_prepare_failed,
+        failed=_reported_as(PhasePrepareFailed),
     ),
     EffectKind(
         RunBuilder,
@@ -144,7 +130,7 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         queue=BUILDERS_QUEUE,
         timeout=builder_timeout,
         expects=(PhaseStatus.QUEUED,),
-        failed=_build_failed,
+        failed=_reported_as(PhaseBuildFailed),
     ),
     # A clone, merges and the checks: as slow as a builder's, so on builder workers.
     EffectKind(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from benchmarks.pathological_plans import PATHOLOGICAL
 from bot.plan.conflicts import overlaps
 from bot.plan.graph import analyse
 from bot.plan.model import Claim, ClaimKind, Diagnostic, Phase, Plan
@@ -195,34 +194,12 @@ def test_prose_and_maps_that_agree_stay_quiet(prose: str) -> None:
     assert analyse(parse_plan(text)).warnings == ()
 
 
-PATHOLOGICAL = {
-    "header of spaces and tabs": "## a" + " \t" * 20_000 + "x",
-    "header of hashes": "## " + "# " * 20_000 + "x",
-    "long dependency list": "### Phase 1: A\n**Dependencies**: " + "Phase 1 and " * 5_000,
-    "unclosed parentheses": "### Phase 1: A\n**Dependencies**: " + "(" * 50_000,
-    "deep path": "### Phase 1: A\n**Files**: `" + "a/" * 30_000 + "`\n### Phase 2: B\n"
-    "**Dependencies**: None\n**Files**: `a/**/a/**/a/**/a/**/a/**/a/**/a/**/b`\n",
-    "deeply nested JSON": '```json\n{"phases": ' + "[" * 100_000 + "\n```\n",
-    "many fences": "```\n" * 20_000,
-    "run-on depends on": "### Phase 1: A\n### Phase 2: B\n" + "Phase 2 depends on " * 20_000,
-    "arrows on one line": "### Phase 1: A\n### Phase 2: B\n```\n" + "Phase 1 -> " * 20_000,
-    "a range in every phase": "".join(
-        f"### Phase {n}: A\n**Dependencies**: Phases 1-{n}\n" for n in range(1, 3_000)
-    ),
-    "prose about thousands of phases": "".join(f"### Phase {n}: A\n" for n in range(1, 3_000))
-    + "".join(f"Phases {n}-3000 are independent.\n\n" for n in range(1, 300)),
-    "all previous phases, twenty thousand times": "".join(
-        f"### Phase {n}: A\n**Dependencies**: All previous phases\n" for n in range(1, 20_000)
-    ),
-}
-
-
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
-def test_pathological_input_stays_fast(name: str) -> None:
-    start = time.perf_counter()
-    analyse(parse_plan(PATHOLOGICAL[name]))
-    # Generous for a shared machine; the quadratic versions of these took minutes.
-    assert time.perf_counter() - start < 3
+def test_pathological_input_is_read_without_a_crash(name: str) -> None:
+    # How long each takes is measured by benchmarks/pathological_plans.py; the quadratic
+    # versions of these took minutes.
+    analysis = analyse(parse_plan(PATHOLOGICAL[name]))
+    assert analysis.valid or analysis.errors
 
 
 def test_a_dependencies_line_annotation_is_not_prose_about_the_phases_it_lists() -> None:
