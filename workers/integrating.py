@@ -38,6 +38,8 @@ def open_integration(
     repo = rt.repo(state.installation_id, state.repo)
     auth = GitAuth(rt.auth.token(state.installation_id))
     leaves = [(pid, state.phase(pid)) for pid in state.leaves()]
+    if not leaves:
+        return IntegrationFailed(at=rt.clock(), error="No phase did any work to integrate.")
     branch = state.integration_branch
     first = leaves[0][1].head_sha or state.base_sha
     repo.ensure_branch(branch, first)
