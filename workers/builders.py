@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 import requests
 from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -103,7 +104,7 @@ def _build(
         env=_builder_env(rt, state, effect, prompt_path),
         log_path=log_path,
         secrets=[token],
-        should_stop=lambda: bool(rt.redis.exists(stop_key)),
+        should_stop=lambda: _stop_asked(rt, stop_key),
     )
     if not result.ok:
         return _failed(rt, effect, _why(result, who), result.log_tail)
@@ -130,6 +131,14 @@ def _build(
         log_tail=result.log_tail,
         check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+
+
+def _stop_asked(rt: Runtime, stop_key: str) -> bool:
+    """Whether `/porch cancel` asked this builder to stop; while Redis is away, no one has."""
+    try:
+        return bool(rt.redis.exists(stop_key))
+    except redis.RedisError:
+        return False
 
 
 def _builder_env(

@@ -24,18 +24,23 @@ from rq.job import Job
 from bot.adapters.github.client import describe, is_transient
 from bot.adapters.store import RunStore
 from bot.core.effects import Effect, PhaseEffect, effect_from_dict
-from bot.core.events import Event
+from bot.core.events import Event, event_to_dict
 from workers.registry import KINDS, EffectKind, plan_job
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# How long a job's report waits for Redis to come back before the job gives up on it.
+REPORT_PATIENCE_SECONDS = 15 * 60
 
-def perform(run_id: str, effect_data: dict[str, Any]) -> None:
-    """RQ's entry point for every effect job."""
+
+def perform(run_id: str, effect_data: dict[str, Any]) -> dict[str, Any] | None:
+    """RQ's entry point for every effect job; returns the event it reported, which RQ keeps
+    as the job's result so that the reconciler can apply it again should it be lost."""
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
-    run(Runtime.for_job(plan_job), run_id, effect_from_dict(effect_data), retries_left)
+    event = run(Runtime.for_job(plan_job), run_id, effect_from_dict(effect_data), retries_left)
+    return event_to_dict(event) if event is not None else None
 
 
 def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Event | None:
@@ -59,8 +64,30 @@ def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Even
         log.exception("run %s: job %s failed", run_id, effect.key)
         event = _failed(kind, effect, failure_reason(exc), rt.clock())
     if event is not None:
-        rt.store.apply(run_id, event)
+        apply_patiently(rt.store, run_id, event)
     return event
+
+
+def apply_patiently(
+    store: RunStore, run_id: str, event: Event, patience: float = REPORT_PATIENCE_SECONDS
+) -> None:
+    """Apply a job's report, waiting for Redis when it is away.
+
+    A builder may finish while Redis restarts: its report, the only record of an hour's
+    work, waits (with a growing pause) rather than failing the job.
+    """
+    deadline = time.monotonic() + patience
+    pause = 1.0
+    while True:
+        try:
+            store.apply(run_id, event)
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("run %s: Redis unreachable (%s); reporting in %.0fs", run_id, exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 def failure_reason(exc: BaseException) -> str:

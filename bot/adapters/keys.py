@@ -6,6 +6,7 @@ All live under `porch:`; RQ's own keys live under `rq:`.
 from __future__ import annotations
 
 RUNS_INDEX = "porch:runs"  # sorted set: run id -> created_at, newest last
+ACTIVE_RUNS = "porch:runs:active"  # set: the ids of runs not finished, for the reconciler
 
 
 def run(run_id: str) -> str:
@@ -58,6 +59,11 @@ def delivery(delivery_id: str) -> str:
     return f"porch:delivery:{delivery_id}"
 
 
+def redelivery(delivery_id: str) -> str:
+    """Marks a delivery the reconciler asked GitHub to send again, so it asks once an hour."""
+    return f"porch:redelivery:{delivery_id}"
+
+
 def answered(repo_id: int, comment_id: int, kind: str) -> str:
     """Marks a comment as answered with `kind`, so a repeated delivery answers once."""
     return f"porch:answered:{repo_id}:{comment_id}:{kind}"
@@ -66,3 +72,8 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 def installation_token(installation_id: int) -> str:
     """The cached installation token and its expiry."""
     return f"porch:installation-token:{installation_id}"
+
+
+def reconcile_tick(slot: int) -> str:
+    """Claims the reconciler's tick of one time slot, so that one tick is scheduled per slot."""
+    return f"porch:reconcile:tick:{slot}"

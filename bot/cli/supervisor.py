@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TextIO
 
-from bot.adapters.redis_server import describe, start_embedded_server, stop_embedded_server
+from bot.adapters.redis_server import (
+    describe,
+    restart_if_gone,
+    start_embedded_server,
+    stop_embedded_server,
+)
 from bot.cli.processes import configure_logging
 from bot.settings import Settings
 
@@ -32,6 +37,8 @@ MAX_RESTART_SECONDS = 30.0
 # A child that ran this long before it died was not crash-looping: restart it quickly again.
 STEADY_SECONDS = 60.0
 POLL_SECONDS = 0.2
+# How often `up` looks whether the embedded Redis still runs (a unix-socket ping).
+KEEPER_SECONDS = 1.0
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -88,11 +95,15 @@ class Supervisor:
         specs: Sequence[ChildSpec],
         env: Mapping[str, str],
         clock: Callable[[], float] = time.monotonic,
+        keep: Callable[[], None] | None = None,
     ) -> None:
         self.children = [Child(spec) for spec in specs]
         self._env = dict(env)
         self._clock = clock
         self._received: list[int] = []
+        # Called every KEEPER_SECONDS while running: keeps what the children share (Redis) up.
+        self._keep = keep
+        self._kept_at = 0.0
 
     def run(self, announce: Callable[[Sequence[Child]], None]) -> None:
         """Start every child, `announce` them, and return once a signal has stopped them all."""
@@ -138,8 +149,20 @@ class Supervisor:
                 if not any(child.running for child in self.children):
                     return
             else:
+                self._keep_shared()
                 self._restart_the_dead()
             time.sleep(POLL_SECONDS)
+
+    def _keep_shared(self) -> None:
+        now = self._clock()
+        if self._keep is None or now - self._kept_at < KEEPER_SECONDS:
+            return
+        self._kept_at = now
+        try:
+            self._keep()
+        except Exception:
+            # Never the end of `up`: the children ride out Redis being away, and we try again.
+            log.exception("could not restart the embedded redis-server; trying again")
 
     def _forward(self, signum: int, again: bool) -> None:
         running = [child for child in self.children if child.running]
@@ -190,6 +213,17 @@ def _ended(status: int) -> str:
     return f"exited with status {status}"
 
 
+def _embedded_redis_keeper(settings: Settings) -> Callable[[], None]:
+    """Start the embedded Redis again when it dies: it loads its append-only file and the
+    children reconnect, so nothing answered before the death is lost."""
+
+    def keep() -> None:
+        if restart_if_gone(settings.state_dir):
+            log.warning("the embedded redis-server had died; started it again")
+
+    return keep
+
+
 def up(
     settings: Settings,
     out: TextIO,
@@ -206,7 +240,10 @@ def up(
     started_redis = False
     if not settings.redis_url:
         _, started_redis = start_embedded_server(settings.state_dir)
-    supervisor = Supervisor(installation(event_workers, builder_workers, web_workers), env)
+    keep = None if settings.redis_url else _embedded_redis_keeper(settings)
+    supervisor = Supervisor(
+        installation(event_workers, builder_workers, web_workers), env, keep=keep
+    )
 
     def announce(children: Sequence[Child]) -> None:
         if settings.redis_url:

@@ -148,6 +148,14 @@ class IntegrationFailed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PhaseOverdue(PhaseEvent):
+    """The phase stayed in `status` past its bound (bot.core.bounds): the reconciler saw it."""
+
+    status: str
+    seconds: int  # how long it has been in `status`
+
+
+@dataclass(frozen=True, kw_only=True)
 class TimerFired(Event):
     """A timer the reducer started (`StartTimer`) is due."""
 

@@ -8,13 +8,13 @@ that stores the state it describes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.core import codec
 from bot.core.events import Event
-from bot.core.state import PhaseStatus, RunState, RunStatus
+from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,3 +71,18 @@ def log_entry(before: RunState, after: RunState, event: Event) -> LogEntry:
         run_status=after.status,
         moves=moves,
     )
+
+
+def entered_at(entries: Sequence[LogEntry], phase: PhaseState) -> float | None:
+    """When the phase last moved into its current status, iteration and attempt; None when
+    the log does not say (a log cut short)."""
+    for entry in reversed(entries):
+        for move in entry.moves:
+            if (move.phase_id, move.target, move.iteration, move.attempt) == (
+                phase.phase_id,
+                phase.status,
+                phase.iteration,
+                phase.attempt,
+            ):
+                return entry.at
+    return None

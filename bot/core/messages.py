@@ -140,3 +140,21 @@ def superseded(new_run_id: str) -> str:
         f"{TITLE}: this run was superseded by run `{new_run_id}`, started with "
         "`/porch parallel` after it ended; its status comment is the newer one below."
     )
+
+
+def overdue(status: str, seconds: int) -> str:
+    """Why a phase failed after staying too long in one state."""
+    waited = (
+        f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        if seconds >= 3600
+        else (f"{max(seconds // 60, 1)} min")
+    )
+    why = {
+        "merging": "merging its dependencies' heads did not finish; GitHub, or every events "
+        "worker, may be down",
+        "preparing": "its branch, draft PR and check run were not made; GitHub, or every "
+        "events worker, may be down",
+        "queued": "no builder worker took its job; is a `porch-parallel worker --role "
+        "builders` running?",
+    }.get(status, "its job did not report")
+    return f"It stayed {status} for {waited}: {why}."

@@ -34,6 +34,7 @@ from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
+from workers.reconcile import reconcile_run
 from workers.registry import builder_timeout
 from workers.resolving import verify_resolution
 
@@ -85,6 +86,9 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
         repo.react(comment.issue_number, comment.comment_id, "eyes")
         at = ctx.runtime.clock()
         if isinstance(command, Status):
+            # A person looking is a good moment to mend what a lost job or report left.
+            for note in reconcile_run(ctx.runtime, current.run_id):
+                log.warning("run %s: reconciled: %s", current.run_id, note)
             store.apply(current.run_id, StatusRequested(at=at, by=comment.author))
         else:
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))

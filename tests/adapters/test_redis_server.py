@@ -17,6 +17,7 @@ from bot.adapters.redis_server import (
     connect,
     embedded_server_pid,
     ensure_embedded_server,
+    restart_if_gone,
     stop_embedded_server,
 )
 from bot.settings import Settings
@@ -123,6 +124,51 @@ def test_a_killed_server_loses_at_most_the_last_second(state_dir: Path) -> None:
         time.sleep(0.05)
     server = ensure_embedded_server(state_dir)
     assert redis.Redis.from_url(server.url).get("run") == b"building"
+
+
+def test_every_answered_write_survives_a_kill_of_the_server_alone(state_dir: Path) -> None:
+    """Redis writes its append-only file before it replies; a kill of the process (not of
+    the machine) keeps what the kernel was given, synced or not."""
+    server = ensure_embedded_server(state_dir)
+    client = redis.Redis.from_url(server.url)
+    for n in range(1000):
+        client.rpush("answered", n)  # each one answered before the next is sent
+    pid = embedded_server_pid(state_dir)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # at once: no second for appendfsync to pass
+    client.close()
+    while embedded_server_pid(state_dir) is not None:
+        time.sleep(0.05)
+    assert restart_if_gone(state_dir)
+    assert not restart_if_gone(state_dir)  # running: left alone
+    again = redis.Redis.from_url(server.url)
+    assert [int(n) for n in again.lrange("answered", 0, -1)] == list(range(1000))
+    again.close()
+
+
+def test_a_client_rides_out_a_restart_of_the_server(state_dir: Path) -> None:
+    client = connect(Settings("1", "key", "secret", state_dir=state_dir))
+    client.set("before", 1)
+    pid = embedded_server_pid(state_dir)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    # What `up` does within a second or two; meanwhile the client retries with backoff.
+    starter = subprocess.Popen(
+        [sys.executable, "-c", RESTART_LATER, str(state_dir)], stdout=subprocess.DEVNULL
+    )
+    assert client.incr("after") == 1  # waits for the server, instead of failing
+    assert client.get("before") == b"1"
+    starter.wait(timeout=30)
+    client.close()
+
+
+RESTART_LATER = """
+import sys, time
+from pathlib import Path
+from bot.adapters.redis_server import restart_if_gone
+time.sleep(1.5)
+restart_if_gone(Path(sys.argv[1]))
+"""
 
 
 def test_a_snapshot_from_before_append_only_is_loaded_then_appended_to(state_dir: Path) -> None:

@@ -31,6 +31,7 @@ from bot.core.events import (
     MergeNeedsPerson,
     PhaseBuildFailed,
     PhaseBuilt,
+    PhaseOverdue,
     PhasePrepared,
     PhasePrepareFailed,
     ResolutionVerified,
@@ -39,7 +40,7 @@ from bot.core.events import (
 )
 from bot.core.history import log_entry
 from bot.core.reducer import reduce
-from bot.core.state import PhaseStatus, RunSettings, RunState, RunStatus, new_run
+from bot.core.state import PhaseState, PhaseStatus, RunSettings, RunState, RunStatus, new_run
 from bot.core.transitions import allowed
 from bot.plan.model import Phase, Plan
 
@@ -269,6 +270,18 @@ class Running:
 
 
 Work = MergeHeads | PreparePhase | RunBuilder | Running | OpenIntegration
+
+
+def overdue(phase: PhaseState, at: float) -> PhaseOverdue:
+    """What the reconciler reports for a phase past its state's bound."""
+    return PhaseOverdue(
+        at=at,
+        phase_id=phase.phase_id,
+        attempt=phase.attempt,
+        iteration=phase.iteration,
+        status=phase.status.value,
+        seconds=7200,
+    )
 
 
 @dataclass
@@ -508,6 +521,13 @@ class Driver:
                 isinstance(event, TimerFired)
                 and phase.status is P.BUILDING
                 and (moved.status, moved.attempt) != (phase.status, phase.attempt)
+            ):
+                stopped.add((pid, phase.attempt))
+            # So does a queued phase past its bound: its job may yet be taken.
+            if (
+                isinstance(event, PhaseOverdue)
+                and phase.status is P.QUEUED
+                and moved.status is P.FAILED
             ):
                 stopped.add((pid, phase.attempt))
         assert cancels == stopped

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.core.effects import PreparePhase, UpdateStatusComment
 from bot.core.events import CancelRequested, RunStarted, StatusRequested
 from bot.core.state import FailurePolicy, PhaseStatus, RunSettings, RunStatus
-from tests.core.core_support import Driver, heads_of, run_of
+from tests.core.core_support import Driver, heads_of, overdue, run_of
 
 
 @st.composite
@@ -92,7 +92,7 @@ def test_random_runs_keep_every_invariant(
 
     while driver.outstanding:
         choice = data.draw(
-            st.sampled_from(["perform"] * 8 + ["duplicate", "status", "cancel", "timer"])
+            st.sampled_from(["perform"] * 8 + ["duplicate", "status", "cancel", "timer", "overdue"])
         )
         if choice == "duplicate" and driver.delivered:
             event = data.draw(st.sampled_from(driver.delivered))
@@ -108,6 +108,10 @@ def test_random_runs_keep_every_invariant(
             driver.deliver(CancelRequested(at=driver.tick(), by="octocat"))
         elif choice == "timer" and driver.timers:
             fire_a_timer(driver, data)
+        elif choice == "overdue" and data.draw(st.integers(0, 3)) == 0:
+            # The reconciler saw a phase past its state's bound (or a stale report of that).
+            phases = list(driver.state.phases.values())
+            driver.deliver(overdue(data.draw(st.sampled_from(phases)), driver.tick()))
         else:
             index = data.draw(st.integers(0, len(driver.outstanding) - 1))
             work = driver.outstanding.pop(index)

@@ -27,6 +27,7 @@ from bot.core.events import (
     IntegrationFailed,
     IntegrationOpened,
     PhaseEvent,
+    PhaseOverdue,
     RunStarted,
     StatusRequested,
     TimerFired,
@@ -735,7 +736,40 @@ ITERATION_CASES: list[tuple[str, PhaseStatus, Callable[[RunState, int], Event]]]
     ("PhaseBuildFailed", QUEUED, lambda s, i: build_failed("a", iteration=i)),
     ("PhaseBuildFailed", BUILDING, lambda s, i: build_failed("a", iteration=i)),
     ("TimerFired", BUILDING, lambda s, i: timer_fired("a", iteration=i)),
+    ("PhaseOverdue", PREPARING, lambda s, i: overdue("a", PREPARING, iteration=i)),
+    ("PhaseOverdue", QUEUED, lambda s, i: overdue("a", QUEUED, iteration=i)),
 ]
+
+
+def overdue(pid: str, status: PhaseStatus, attempt: int = 1, iteration: int = 1) -> PhaseOverdue:
+    return PhaseOverdue(
+        at=T0 + 7200,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        status=status.value,
+        seconds=7200,
+    )
+
+
+@pytest.mark.parametrize("status", [MERGING, PREPARING, QUEUED])
+def test_a_phase_past_its_bound_fails_saying_why(status: PhaseStatus) -> None:
+    state = setup(CHAIN, {"a": (status, 1)}, retries=1)
+    new, effects = reduce(state, overdue("a", status))
+    phase = new.phases["a"]
+    assert phase.status is FAILED
+    assert phase.error.startswith(f"It stayed {status.value} for 2 h 0 min")
+    assert new.phases["b"].status is PhaseStatus.BLOCKED
+    # A queued job that a builder worker takes later must not build a failed phase.
+    stops = [e for e in effects if isinstance(e, CancelBuilder)]
+    assert len(stops) == (1 if status is QUEUED else 0)
+
+
+@pytest.mark.parametrize("status", [PENDING, BUILDING, DONE])
+def test_overdue_for_another_state_or_attempt_is_stale(status: PhaseStatus) -> None:
+    state = setup(CHAIN, {"a": (PREPARING, 1)}, retries=1)
+    assert reduce(state, overdue("a", status))[0] is state
+    assert reduce(state, overdue("a", PREPARING, attempt=2))[0] is state
 
 
 def test_every_phase_event_has_an_iteration_case() -> None:

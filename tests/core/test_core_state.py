@@ -355,6 +355,7 @@ def test_every_event_type_is_registered() -> None:
         "BuilderStarted",
         "PhaseBuilt",
         "PhaseBuildFailed",
+        "PhaseOverdue",
         "TimerFired",
         "IntegrationOpened",
         "IntegrationFailed",

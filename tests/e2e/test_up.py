@@ -1,5 +1,6 @@
 """`porch-parallel up` on real processes: it starts Redis, the web app and workers of both roles,
-starts a worker again when it dies, and on SIGTERM stops them all and then its Redis."""
+starts a worker (or the embedded Redis) again when it dies, and on SIGTERM stops them all and
+then its Redis."""
 
 from __future__ import annotations
 
@@ -100,6 +101,17 @@ def test_up_runs_supervises_and_stops_a_whole_installation(state_dir: Path, tmp_
             lambda: roles().get(children["builders-1"]) == [BUILDERS_QUEUE],
             "the new builder worker to register",
         )
+
+        # The embedded Redis dies too: `up` starts it again, and the workers carry on with it.
+        redis_pid = embedded_server_pid(state_dir)
+        assert redis_pid is not None
+        os.kill(redis_pid, signal.SIGKILL)
+        _wait(
+            lambda: embedded_server_pid(state_dir) not in (None, redis_pid),
+            "the embedded Redis to be started again",
+        )
+        assert "the embedded redis-server had died; started it again" in err.read_text()
+        _wait(lambda: len(roles()) == 3, "the three workers to be registered with it")
 
         up.send_signal(signal.SIGTERM)
         assert up.wait(timeout=30) == 0

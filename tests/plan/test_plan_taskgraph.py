@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -577,11 +576,10 @@ def _long_list(stories: int, later_references: int = 0, chained: bool = True) ->
 
 
 @pytest.mark.parametrize("split", [False, True])
-def test_a_long_task_list_stays_fast(split: bool) -> None:
-    start = time.perf_counter()
+def test_a_long_task_list_is_read_whole(split: bool) -> None:
+    # How long it takes is for benchmarks/plan_scale.py; networkx's transitive reduction
+    # took ten seconds here, the ancestor bitsets a fraction of one.
     analysis = analyse(parse_plan(_long_list(2_000), split_parallel_tasks=split))
-    # Generous for a shared machine; networkx's transitive reduction took ten seconds here.
-    assert time.perf_counter() - start < 3
     assert analysis.valid
     assert len(analysis.waves) == 2_000 + 3
 

@@ -7,6 +7,7 @@ fifty minutes gets a fresh token instead of one that dies halfway through a push
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -72,7 +73,12 @@ class AppAuth:
     def token(self, installation_id: int) -> str:
         """An installation token with at least REFRESH_MARGIN_SECONDS of life left."""
         key = keys.installation_token(installation_id)
-        cached = self._redis.get(key)
+        try:
+            cached = self._redis.get(key)
+        except redis.RedisError:
+            # The cache is a saving, not a need: a builder pushing while Redis restarts mints.
+            log.warning("installation token cache unavailable; minting a token")
+            cached = None
         if cached is not None:
             entry = json.loads(cached)
             if entry["expires_at"] - self._clock() > REFRESH_MARGIN_SECONDS:
@@ -82,7 +88,9 @@ class AppAuth:
         # a clock that runs ahead of Redis's.
         keep = int(expires_at - self._clock() - REFRESH_MARGIN_SECONDS)
         if keep > 0:
-            self._redis.set(key, json.dumps({"token": token, "expires_at": expires_at}), ex=keep)
+            entry = json.dumps({"token": token, "expires_at": expires_at})
+            with contextlib.suppress(redis.RedisError):
+                self._redis.set(key, entry, ex=keep)
         return token
 
     def github_for_installation(self, installation_id: int) -> github.Github:
@@ -94,6 +102,20 @@ class AppAuth:
             seconds_between_requests=self._request_interval,
             seconds_between_writes=self._write_interval,
             retry=NoBlindPostRetry(),
+        )
+
+    def as_app(self, method: str, path: str, **options: Any) -> requests.Response:
+        """A request to one of GitHub's `/app/...` endpoints, authenticated as the App."""
+        return self._session.request(
+            method,
+            f"{self._api_url}{path}",
+            headers={
+                "Authorization": f"Bearer {self.jwt()}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=HTTP_TIMEOUT_SECONDS,
+            **options,
         )
 
     def _mint(self, installation_id: int) -> tuple[str, float]:

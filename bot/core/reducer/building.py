@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.core import messages
+from bot.core.bounds import STATE_BOUNDS
 from bot.core.effects import (
     AskForResolution,
     CancelBuilder,
+    Effect,
     ResolveMerge,
     RunBuilder,
     StartPoint,
@@ -22,6 +25,7 @@ from bot.core.events import (
     PhaseBuildFailed,
     PhaseBuilt,
     PhaseEvent,
+    PhaseOverdue,
     PhasePrepared,
     PhasePrepareFailed,
     ResolutionVerified,
@@ -208,6 +212,25 @@ def _builder(phase: PhaseState) -> RunBuilder:
     )
 
 
+def _phase_overdue(state: RunState, event: PhaseOverdue) -> Step:
+    """A phase past its state's bound fails, saying why; a retry would wait the same way."""
+    status = PhaseStatus(event.status) if event.status in _BOUNDED else None
+    phase = _awaiting(state, event, status) if status is not None else None
+    if phase is None:
+        return state, []
+    effects: list[Effect] = []
+    if status is PhaseStatus.QUEUED:
+        # Its job may yet be taken: it must not build for a phase that has failed.
+        effects.append(
+            CancelBuilder(phase_id=phase.phase_id, attempt=phase.attempt, iteration=phase.iteration)
+        )
+    state, more = fail(state, phase, messages.overdue(event.status, event.seconds), event.at)
+    return state, [*effects, *more]
+
+
+_BOUNDED = frozenset(s.value for s in STATE_BOUNDS)
+
+
 def deadline_name(phase: PhaseState) -> str:
     return f"{_DEADLINE}:{phase.iteration}:{phase.attempt}:{phase.phase_id}"
 
@@ -244,4 +267,5 @@ HANDLERS: dict[type, Handler] = {
     PhaseBuilt: _phase_built,
     PhaseBuildFailed: _phase_build_failed,
     TimerFired: _timer_fired,
+    PhaseOverdue: _phase_overdue,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response
 
 from fakehub.auth import Kind
@@ -9,6 +11,7 @@ from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.render import APP_PERMISSIONS
 from fakehub.routes.common import hub, json_response, paginate, principal, require_app
+from fakehub.webhooks import Delivery
 
 bp = Blueprint("apps", __name__)
 
@@ -50,6 +53,49 @@ def create_access_token(installation_id: int) -> Response:
         "repository_selection": "all",
     }
     return json_response(data, 201)
+
+
+def _delivery_item(number: int, delivery: Delivery) -> dict[str, object]:
+    """GitHub's summary of one delivery (`hook-delivery-item`): numbered from 1, in order."""
+    repository = delivery.payload.get("repository")
+    code = delivery.status_code or 0  # GitHub reports 0 for a delivery that got no answer
+    return {
+        "id": number,
+        "guid": delivery.guid,
+        "delivered_at": iso(delivery.delivered_at or time.time()),
+        "redelivery": delivery.redelivery,
+        "duration": round(delivery.duration or 0.0, 3),
+        "status": "OK" if 200 <= code < 300 else (delivery.error or f"HTTP {code}")[:100],
+        "status_code": code,
+        "event": delivery.event,
+        "action": delivery.action,
+        "installation_id": hub().app.installation_id,
+        "repository_id": repository.get("id") if isinstance(repository, dict) else None,
+    }
+
+
+@bp.get("/app/hook/deliveries")
+def list_hook_deliveries() -> Response:
+    """The App's recent deliveries, newest first, as GitHub lists them (page-numbered here
+    rather than by cursor; `per_page` is honoured)."""
+    require_app()
+    sent = [
+        (number, d)
+        for number, d in enumerate(hub().webhooks.deliveries(), start=1)
+        if d.delivered_at is not None
+    ]
+    return paginate([_delivery_item(n, d) for n, d in reversed(sent)])
+
+
+@bp.post("/app/hook/deliveries/<int:delivery_id>/attempts")
+def redeliver_hook_delivery(delivery_id: int) -> Response:
+    """Send a past delivery again with its GUID, as the App's "Redeliver" does."""
+    require_app()
+    log = hub().webhooks.deliveries()
+    if not 1 <= delivery_id <= len(log):
+        raise not_found()
+    hub().webhooks.redeliver(log[delivery_id - 1].guid)
+    return json_response({}, 202)
 
 
 @bp.get("/repos/<owner>/<name>/installation")
