@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pathological_plans.py
 	$(BIN)/python benchmarks/webhook_intake.py
 	$(BIN)/python benchmarks/diamond_makespan.py
+	$(BIN)/python benchmarks/github_writes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -33,3 +33,20 @@ class ConfigError(PorchError):
 
 class FileTooLarge(PorchError):
     """A plan or config file on GitHub is larger than the bot reads."""
+
+
+class ForeignObject(PorchError):
+    """A branch or PR the bot would reuse is not what it made; the message says what was
+    found and how to clear it."""
+
+
+class GitHubRateLimited(PorchError):
+    """GitHub's budget for the installation is spent until `resume_at` (epoch seconds), longer
+    than a job should wait: the job is to be run again then, not failed."""
+
+    def __init__(self, installation_id: int, resume_at: float) -> None:
+        super().__init__(
+            f"installation {installation_id}: GitHub's limit resets at {resume_at:.0f}"
+        )
+        self.installation_id = installation_id
+        self.resume_at = resume_at

@@ -38,15 +38,35 @@ class Settings:
     # of secondary rate limits; a local stand-in needs no pacing, so tests set these to 0.
     github_request_interval: float = 0.25
     github_write_interval: float = 1.0
+    # Where people reach the dashboard (links in the status comment); unset: no links.
+    public_url: str | None = None
+    # Lets an operator see every run (the list of runs, any run's page, /metrics).
+    dashboard_token: str | None = None
+    log_format: str = "text"  # or "json": one JSON object per line
+    # The installation's shared budget of content-creating requests (bot.adapters.github.budget)
+    github_writes_per_minute: int = 70
+    github_writes_per_hour: int = 450
+    github_max_wait: float = 60.0
+    # The status comment is edited at most once per this many seconds, however many events.
+    status_interval: float = 3.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Build settings from an environment mapping (pass `os.environ` at the entry point)."""
+    def from_env(cls, environ: Mapping[str, str], *, app_secrets: bool = True) -> Settings:
+        """Build settings from an environment mapping (pass `os.environ` at the entry point).
+
+        `app_secrets=False` (builder workers) needs neither the private key nor the webhook
+        secret, and leaves them empty when they are absent.
+        """
         env = {key: value.strip() for key, value in environ.items()}
+        has_key = bool(env.get("GITHUB_PRIVATE_KEY") or env.get("GITHUB_PRIVATE_KEY_PATH"))
         return cls(
             github_app_id=_required(env, "GITHUB_APP_ID"),
-            github_private_key=_private_key(env),
-            github_webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
+            github_private_key=_private_key(env) if app_secrets or has_key else "",
+            github_webhook_secret=(
+                _required(env, "GITHUB_WEBHOOK_SECRET")
+                if app_secrets
+                else env.get("GITHUB_WEBHOOK_SECRET", "")
+            ),
             github_api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
             redis_url=env.get("REDIS_URL") or None,
             state_dir=state_dir_from_env(env),
@@ -55,7 +75,19 @@ class Settings:
             log_level=(env.get("PORCH_LOG_LEVEL") or "INFO").upper(),
             github_request_interval=_seconds(env, "PORCH_GITHUB_REQUEST_INTERVAL", 0.25),
             github_write_interval=_seconds(env, "PORCH_GITHUB_WRITE_INTERVAL", 1.0),
+            public_url=_public_url(env.get("PORCH_PUBLIC_URL", "")),
+            dashboard_token=_token(env.get("PORCH_DASHBOARD_TOKEN", "")),
+            log_format=_log_format(env.get("PORCH_LOG_FORMAT", "")),
+            github_writes_per_minute=_count(env, "PORCH_GITHUB_WRITES_PER_MINUTE", 70),
+            github_writes_per_hour=_count(env, "PORCH_GITHUB_WRITES_PER_HOUR", 450),
+            github_max_wait=_seconds(env, "PORCH_GITHUB_MAX_WAIT", 60.0),
+            status_interval=_seconds(env, "PORCH_STATUS_INTERVAL", 3.0),
         )
+
+    @property
+    def app_secrets(self) -> list[str]:
+        """The App's secrets this process holds, for redaction."""
+        return [s for s in (self.github_webhook_secret, self.github_private_key) if s]
 
     @property
     def redis_display(self) -> str:
@@ -72,7 +104,7 @@ class Settings:
             f"Settings(github_app_id={self.github_app_id!r}, "
             f"github_api_url={self.github_api_url!r}, redis={self.redis_display!r}, "
             f"state_dir={str(self.state_dir)!r}, host={self.host!r}, port={self.port!r}, "
-            f"log_level={self.log_level!r})"
+            f"log_level={self.log_level!r}, public_url={self.public_url!r})"
         )
 
 
@@ -142,6 +174,36 @@ def _api_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _public_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise SettingsError(
+            f"PORCH_PUBLIC_URL: {value!r} is not an http(s) URL (e.g. https://porch.example.com)"
+        )
+    return value.rstrip("/")
+
+
+# Shorter than this, a token could be guessed; say so rather than serve with it.
+MIN_TOKEN_LENGTH = 16
+
+
+def _token(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise SettingsError(f"PORCH_DASHBOARD_TOKEN: use at least {MIN_TOKEN_LENGTH} characters")
+    return value
+
+
+def _log_format(value: str) -> str:
+    value = value.lower() or "text"
+    if value not in ("text", "json"):
+        raise SettingsError(f"PORCH_LOG_FORMAT: {value!r} is not text or json")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     value = env.get(name, "")
     if not value:
@@ -153,6 +215,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= seconds < 3600:
         raise SettingsError(f"{name}: {value!r} is not a number of seconds")
     return seconds
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}: {value!r} is not a positive whole number")
+    return int(value)
 
 
 def _port(value: str) -> int:

@@ -109,6 +109,9 @@ def test_key_with_escaped_newlines(env: dict[str, str], pem: str) -> None:
         ({"GITHUB_PRIVATE_KEY": "hunter2"}, "GITHUB_PRIVATE_KEY: not a PEM private key"),
         ({"GITHUB_PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "set only one of"),
         ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
+        ({"PORCH_PUBLIC_URL": "porch.example.com"}, "PORCH_PUBLIC_URL"),
+        ({"PORCH_DASHBOARD_TOKEN": "short"}, "PORCH_DASHBOARD_TOKEN: use at least 16"),
+        ({"PORCH_LOG_FORMAT": "xml"}, "PORCH_LOG_FORMAT"),
         ({"PORT": "http"}, "PORT"),
         ({"PORCH_GITHUB_WRITE_INTERVAL": "soon"}, "PORCH_GITHUB_WRITE_INTERVAL"),
         ({"PORCH_GITHUB_REQUEST_INTERVAL": "-1"}, "PORCH_GITHUB_REQUEST_INTERVAL"),
@@ -138,3 +141,20 @@ def test_repr_holds_no_secret(env: dict[str, str]) -> None:
     assert "PRIVATE KEY" not in shown
     assert "pa55word" not in shown
     assert "redis://redis.internal:6380/2" in shown
+
+
+def test_dashboard_settings(env: dict[str, str]) -> None:
+    settings = Settings.from_env(
+        {
+            **env,
+            "PORCH_PUBLIC_URL": "https://porch.example.com/",
+            "PORCH_DASHBOARD_TOKEN": "a-token-long-enough",
+            "PORCH_LOG_FORMAT": "JSON",
+        }
+    )
+    assert settings.public_url == "https://porch.example.com"
+    assert settings.dashboard_token == "a-token-long-enough"
+    assert settings.log_format == "json"
+    assert "a-token-long-enough" not in repr(settings)
+    unset = Settings.from_env(env)
+    assert (unset.public_url, unset.dashboard_token, unset.log_format) == (None, None, "text")

@@ -1,15 +1,19 @@
 """The builder job: clone the phase branch, run the agent and the checks, commit and push.
 
 Runs on the builders queue. Everything happens in a temporary directory of its own (never a
-shared checkout, never `chdir`); the token is minted here, refreshed before the push, and
-never written to the work tree, the prompt, the log or the event.
+shared checkout, never `chdir`). The commands run in a bubblewrap sandbox (bot/adapters/
+sandbox.py) unless the config opts out. The job's tokens are narrowed to the run's repository
+(workers/tokens.py), used by git and our REST calls in this process only, never written to the
+work tree, the prompt, the log or the event, and revoked when the job ends.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import redis
@@ -18,17 +22,23 @@ from github import GithubException
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from bot.adapters import keys
+from bot.adapters import keys, metrics
 from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
+from bot.adapters.github.auth import github_for_token
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
+from bot.adapters.sandbox import Sandbox, extra_paths_from_env, sandbox_problem
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
+from bot.core.names import safe_name
 from bot.core.prompt import DependencyNote, PromptInput, build_prompt
 from bot.core.state import PhaseStatus, RunState
+from bot.errors import GitHubAuthError
 from bot.inputs.config import RepoConfig
-from workers.progress import ensure_check_run
+from bot.inputs.config import Sandbox as SandboxMode
+from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
+from workers.tokens import FRESH_SECONDS, JobTokens, builder_tokens
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +63,12 @@ def run_builder(
     ):
         return None  # cancelled, or superseded, while it waited for a builder worker
     config = rt.store.load_config(state.run_id)
+    began = rt.clock()
     with tempfile.TemporaryDirectory(prefix=f"porch-{state.run_id}-") as tmp:
-        return _build(rt, started, effect, config, Path(tmp))
+        result = _build(rt, started, effect, config, Path(tmp))
+    outcome = "built" if isinstance(result, PhaseBuilt) else "failed"
+    metrics.record(rt.redis, metrics.BUILDER_SECONDS, rt.clock() - began, outcome=outcome)
+    return result
 
 
 def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:
@@ -85,26 +99,53 @@ def cancel_builder(rt: Runtime, state: RunState, effect: CancelBuilder) -> None:
 def _build(
     rt: Runtime, state: RunState, effect: RunBuilder, config: RepoConfig, tmp: Path
 ) -> PhaseBuilt | PhaseBuildFailed:
+    if config.builder.sandbox is SandboxMode.BUBBLEWRAP:
+        problem = sandbox_problem()
+        if problem is not None:
+            return _failed(rt, effect, problem, "")
+    try:
+        with builder_tokens(rt, state.run_id, effect.phase_id) as tokens:
+            return _build_with(rt, state, effect, config, tmp, tokens)
+    except GitHubAuthError as exc:
+        return _failed(rt, effect, f"Could not get a token for this build: {exc}", "")
+
+
+def _build_with(
+    rt: Runtime,
+    state: RunState,
+    effect: RunBuilder,
+    config: RepoConfig,
+    tmp: Path,
+    tokens: JobTokens,
+) -> PhaseBuilt | PhaseBuildFailed:
     phase_id = effect.phase_id
     phase = state.phase(phase_id)
-    repo = rt.repo(state.installation_id, state.repo)
-    token = rt.auth.token(state.installation_id)
+    repo = RepoClient(github_for_token(rt.settings, tokens.api), state.repo)
     work, log_path = tmp / "work", tmp / "builder.log"
+    secrets = [*tokens.secrets, *rt.settings.app_secrets]
     try:
-        clone(repo.clone_url(), work, effect.branch, GitAuth(token))
+        clone(repo.clone_url(), work, effect.branch, GitAuth(tokens.push))
     except GitError as exc:
         return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
     prompt_path = tmp / "prompt.md"
     prompt_path.write_text(build_prompt(_prompt_input(state, effect, repo)))
 
     stop_key = keys.stop_flag(job_id(state.run_id, effect))
+    sandbox = Sandbox(
+        enabled=config.builder.sandbox is SandboxMode.BUBBLEWRAP,
+        network=config.builder.network,
+        writable=work,
+        readable=(prompt_path,),
+        extra_paths=extra_paths_from_env(os.environ),
+    )
     result, who = _run_builder_and_checks(
         config,
         work,
-        env=_builder_env(rt, state, effect, prompt_path),
+        env=_builder_env(rt, state, effect, prompt_path, config),
         log_path=log_path,
-        secrets=[token],
+        secrets=secrets,
         should_stop=lambda: _stop_asked(rt, stop_key),
+        sandbox=sandbox,
     )
     if not result.ok:
         return _failed(rt, effect, _why(result, who), result.log_tail)
@@ -116,21 +157,41 @@ def _build(
         return _failed(
             rt, effect, "The builder finished without changing anything.", result.log_tail
         )
-    # Minted again: a long build may have outlived the first token's safe margin.
     try:
-        push(work, effect.branch, GitAuth(rt.auth.token(state.installation_id)))
+        _push(rt, state, effect, work, tokens)
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
-    return PhaseBuilt(
+    built = PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
         attempt=effect.attempt,
         iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
-        check_run_id=_move_check_run(repo, state, phase_id, new_head),
     )
+    # The check run on the new head is made showing the phase done, so no edit follows it.
+    now = rt.store.load(state.run_id) or state
+    shown = now.with_phase(
+        replace(
+            now.phase(phase_id),
+            status=PhaseStatus.DONE,
+            head_sha=new_head,
+            log_tail=result.log_tail,
+            error="",
+            finished_at=built.at,
+        )
+    )
+    return replace(built, check_run_id=_move_check_run(repo, shown, phase_id, new_head))
+
+
+def _push(rt: Runtime, state: RunState, effect: RunBuilder, work: Path, tokens: JobTokens) -> None:
+    if rt.clock() - tokens.minted_at < FRESH_SECONDS:
+        push(work, effect.branch, GitAuth(tokens.push))
+        return
+    # A long build outlived the first tokens' safe margin: fresh ones, revoked in their turn.
+    with builder_tokens(rt, state.run_id, effect.phase_id) as fresh:
+        push(work, effect.branch, GitAuth(fresh.push))
 
 
 def _stop_asked(rt: Runtime, stop_key: str) -> bool:
@@ -142,14 +203,20 @@ def _stop_asked(rt: Runtime, stop_key: str) -> bool:
 
 
 def _builder_env(
-    rt: Runtime, state: RunState, effect: RunBuilder, prompt_path: Path
+    rt: Runtime, state: RunState, effect: RunBuilder, prompt_path: Path, config: RepoConfig
 ) -> dict[str, str]:
     identity = rt.identity
-    return {
+    # The agent's own credentials, by name from the repository, by value from this worker.
+    passed = {
+        name: os.environ[name] for name in config.builder.env_passthrough if name in os.environ
+    }
+    return passed | {
         "PORCH_RUN_ID": state.run_id,
         "PORCH_REPO": state.repo,
         "PORCH_ISSUE": str(state.issue_number),
         "PORCH_PHASE_ID": effect.phase_id,
+        # The id as a file or branch name may hold it: `[A-Za-z0-9._-]`, never `..` or `/`.
+        "PORCH_PHASE_NAME": safe_name(effect.phase_id),
         "PORCH_PHASE_TITLE": state.titles[effect.phase_id],
         "PORCH_PROMPT_FILE": str(prompt_path),
         "PORCH_ITERATION": str(effect.iteration),
@@ -171,6 +238,7 @@ def _run_builder_and_checks(
     log_path: Path,
     secrets: list[str],
     should_stop: Callable[[], bool],
+    sandbox: Sandbox,
 ) -> tuple[CommandResult, str]:
     """The builder, then each check while all goes well: the last result, and whose it is."""
     assert config.builder.command is not None  # a run never starts without one
@@ -186,6 +254,7 @@ def _run_builder_and_checks(
             log_path=log_path,
             secrets=secrets,
             should_stop=should_stop,
+            sandbox=sandbox,
         )
         if not result.ok:
             return result, who
@@ -206,16 +275,7 @@ def _move_check_run(repo: RepoClient, state: RunState, phase_id: str, new_head: 
     old = state.phase(phase_id).check_run_id
     try:
         new = ensure_check_run(repo, state, phase_id, new_head)
-        if old is not None and old != new:
-            repo.update_check_run(
-                old,
-                status="completed",
-                conclusion="neutral",
-                output={
-                    "title": "Moved to the phase's new head",
-                    "summary": f"This phase's check continues on {new_head[:7]}.",
-                },
-            )
+        move_check_run(repo, state, phase_id, old, new, new_head)
     except (GithubException, requests.RequestException):
         log.exception("run %s: could not move the check run of %s", state.run_id, phase_id)
         return None
@@ -259,6 +319,8 @@ def _push_error(branch: str, exc: GitError) -> str:
 
 
 def _why(result: CommandResult, who: str) -> str:
+    if result.leaked:
+        return f"{who} printed a secret of this job; its output is withheld."
     if result.stopped:
         return "The run was cancelled."
     if result.timed_out:

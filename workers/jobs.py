@@ -13,6 +13,7 @@ worker found the job abandoned because the worker running it (or its machine) we
 from __future__ import annotations
 
 import logging
+import re
 import time
 from types import TracebackType
 from typing import Any
@@ -21,11 +22,21 @@ import redis
 from rq import get_current_job
 from rq.job import Job
 
+from bot.adapters import logs
 from bot.adapters.github.client import describe, is_transient
+from bot.adapters.jobs import JobSpec, enqueue
 from bot.adapters.store import RunStore
 from bot.core.effects import Effect, PhaseEffect, effect_from_dict
 from bot.core.events import Event, event_to_dict
-from workers.registry import KINDS, EffectKind, plan_job
+from bot.errors import ForeignObject, GitHubRateLimited
+from workers.registry import (
+    KINDS,
+    PERFORM_JOB,
+    REPORT_LOST_JOB,
+    SHORT_JOB_TIMEOUT,
+    EffectKind,
+    plan_job,
+)
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,13 +50,61 @@ def perform(run_id: str, effect_data: dict[str, Any]) -> dict[str, Any] | None:
     as the job's result so that the reconciler can apply it again should it be lost."""
     job = get_current_job()
     retries_left = (job.retries_left or 0) if job else 0
-    event = run(Runtime.for_job(plan_job), run_id, effect_from_dict(effect_data), retries_left)
+    effect = effect_from_dict(effect_data)
+    try:
+        with logs.ids(
+            run_id=run_id,
+            phase_id=getattr(effect, "phase_id", None),
+            attempt=getattr(effect, "attempt", None),
+            iteration=getattr(effect, "iteration", None),
+        ):
+            event = run(Runtime.for_job(plan_job), run_id, effect, retries_left)
+    except GitHubRateLimited as limited:
+        if job is None:
+            raise
+        reschedule(job, effect, limited.resume_at)
+        return None
     return event_to_dict(event) if event is not None else None
+
+
+def reschedule(job: Job, effect: Effect, resume_at: float) -> str:
+    """Run the job again when GitHub's budget allows, instead of failing its phase: a copy
+    scheduled through RQ's scheduler, its id the job's own plus how many times it waited."""
+    kind = KINDS[type(effect)]
+    base, waits = _waits(job.id)
+    spec = JobSpec(
+        queue=job.origin,
+        func=PERFORM_JOB,
+        args=tuple(job.args),
+        job_id=f"{base}-w{waits + 1}",
+        timeout=int(job.timeout or 0) or SHORT_JOB_TIMEOUT,
+        on_failure=REPORT_LOST_JOB if kind.failed else None,
+        retry_intervals=kind.retry_intervals,
+        # A second's spread, so that the jobs that waited together do not all start at once.
+        due_at=resume_at + (hash(job.id) % 1000) / 1000,
+        description=job.description or "",
+    )
+    with job.connection.pipeline() as pipe:
+        enqueue(job.connection, pipe, spec)
+        pipe.execute()
+    log.warning(
+        "job %s: GitHub's budget is spent; again at %.0f as %s", job.id, resume_at, spec.job_id
+    )
+    return spec.job_id
+
+
+def _waits(job_id: str) -> tuple[str, int]:
+    match = _WAITED.fullmatch(job_id)
+    return (match.group(1), int(match.group(2))) if match else (job_id, 0)
+
+
+_WAITED = re.compile(r"(.+)-w(\d+)")
 
 
 def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Event | None:
     """Perform `effect` for the run and apply what it reports; returns that event."""
     kind = KINDS[type(effect)]
+    log.info("run %s: %s", run_id, effect.key)
     state = rt.store.load(run_id)
     if state is None:
         log.warning("run %s: gone; %s dropped", run_id, effect.key)
@@ -58,6 +117,8 @@ def run(rt: Runtime, run_id: str, effect: Effect, retries_left: int = 0) -> Even
             return None
     try:
         event = kind.perform(rt, state, effect)
+    except GitHubRateLimited:
+        raise  # not a failure: `perform` runs the job again when the budget allows
     except Exception as exc:
         if is_transient(exc) and retries_left > 0:
             raise  # RQ tries again later; after the last try the failure event is reported
@@ -92,6 +153,8 @@ def apply_patiently(
 
 def failure_reason(exc: BaseException) -> str:
     """What a person is told about a job that raised: never a traceback or a token."""
+    if isinstance(exc, ForeignObject):
+        return str(exc)
     if is_transient(exc):
         return f"GitHub kept failing ({describe(exc)}); gave up after several tries."
     status = getattr(exc, "status", None)

@@ -18,11 +18,12 @@ def merge_heads(rt: Runtime, state: RunState, effect: MergeHeads) -> HeadsMerged
     """Merge the heads, in order, on the phase's `-base` branch, with GitHub's merges API.
 
     Idempotent: the branch starts at the first head only when it does not exist yet, and
-    merging a head the branch already holds changes nothing.
+    merging a head the branch already holds changes nothing. An existing branch that holds
+    anything else fails the phase (ForeignObject), saying what it found.
     """
     repo = rt.repo(state.installation_id, state.repo)
     first, rest = effect.heads[0], effect.heads[1:]
-    repo.ensure_branch(effect.branch, first.sha)
+    repo.ensure_merge_branch(effect.branch, [h.sha for h in effect.heads], rt.identity.name)
     merged = [str(first.phase_id)]
     for head in rest:
         try:

@@ -41,7 +41,8 @@ class Runtime:
         job = get_current_job()
         if job is None:
             raise RuntimeError("Runtime.for_job() called outside an RQ job")
-        return cls(Settings.from_env(os.environ), job.connection, jobs)
+        # A builder worker holds no App secrets; the events role checked for them at start.
+        return cls(Settings.from_env(os.environ, app_secrets=False), job.connection, jobs)
 
     @cached_property
     def auth(self) -> AppAuth:

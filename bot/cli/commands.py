@@ -120,6 +120,12 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument(
         "--workers", type=int, default=2, help="builder workers to start (and one events worker)"
     )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave everything running after the run and print the dashboard's address, "
+        "until Ctrl+C",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -135,11 +141,11 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _settings(err: TextIO) -> Any:
+def _settings(err: TextIO, app_secrets: bool = True) -> Any:
     from bot.settings import Settings
 
     try:
-        return Settings.from_env(os.environ)
+        return Settings.from_env(os.environ, app_secrets=app_secrets)
     except SettingsError as error:
         print(f"porch-parallel: {error}", file=err)
         return None
@@ -156,7 +162,9 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
 
 
 def run_worker(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO) -> int:
-    settings = _settings(err)
+    # A builder worker needs neither the App's key nor the webhook secret: an events worker
+    # mints its tokens (see the README's "Security and trust").
+    settings = _settings(err, app_secrets=args.role != "builders")
     if settings is None:
         return 2
     from bot.adapters.queues import Role
@@ -262,4 +270,4 @@ def run_demo(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO
     if args.plan is not None and not args.plan.is_file():
         print(f"porch-parallel demo: no such plan file: {args.plan}", file=err)
         return 2
-    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers)
+    return main(args.plan, builder_sleep=args.builder_seconds, workers=args.workers, keep=args.keep)

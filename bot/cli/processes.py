@@ -17,6 +17,8 @@ from rq import Worker
 from rq.executions import Execution
 from rq.job import Job
 
+from bot.adapters import logs
+from bot.adapters.github import observe
 from bot.adapters.queues import EVENTS_QUEUE, Role, role_queues
 from bot.adapters.redis_server import connect, describe
 from bot.settings import Settings
@@ -28,16 +30,18 @@ log = logging.getLogger(__name__)
 # and a builder worker never loads the webhook handlers it does not run. The failure callback
 # runs where a lost job is found: on a worker of the job's own role.
 JOB_MODULES: dict[Role, tuple[str, ...]] = {
-    Role.EVENTS: ("workers.intake", "workers.jobs"),
+    Role.EVENTS: ("workers.intake", "workers.jobs", "workers.minting"),
     Role.BUILDERS: ("workers.jobs",),
 }
 
 
 def configure_logging(settings: Settings, role: str) -> None:
-    # The role in every line: `porch-parallel up` interleaves the logs of all its processes.
-    logging.basicConfig(
-        level=settings.log_level,
-        format=f"%(asctime)s %(levelname)s %(name)s [{role} %(process)d] %(message)s",
+    """Plain lines or JSON (PORCH_LOG_FORMAT), the App's secrets redacted from either."""
+    logs.configure(
+        settings.log_level,
+        role,
+        json_lines=settings.log_format == "json",
+        secrets=(settings.github_webhook_secret, settings.dashboard_token or ""),
     )
 
 
@@ -97,6 +101,7 @@ def work(settings: Settings, role: Role, burst: bool = False, name: str | None =
     configure_logging(settings, role.value)
     preload(role)
     connection = connect(settings)
+    observe.count_requests(connection)
     worked = False
     delay = RECONNECT_FIRST_SECONDS
     while True:

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
+from bot.adapters import logs
 from bot.adapters.redis_server import connect, describe
 from bot.cli.processes import configure_logging
 from bot.settings import Settings
@@ -33,6 +35,15 @@ class _Gunicorn(BaseApplication):
         return self._app
 
 
+class _Logs(GunicornLogger):
+    """gunicorn's error and access logs in our format (JSON lines too), redacted."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        logs.adopt(self.error_log)
+        logs.adopt(self.access_log)
+
+
 def serve(settings: Settings, workers: int = 2, threads: int = 8) -> None:
     """The webhook endpoint and dashboard under gunicorn (threads: requests only enqueue)."""
     configure_logging(settings, "web")
@@ -53,6 +64,7 @@ def serve(settings: Settings, workers: int = 2, threads: int = 8) -> None:
             "threads": threads,
             "worker_class": "gthread",
             "accesslog": "-",
+            "logger_class": _Logs,
             "loglevel": settings.log_level.lower(),
         },
     ).run()

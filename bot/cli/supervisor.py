@@ -67,6 +67,17 @@ def installation(
     return children
 
 
+# What only the web app and events workers need: a builder worker gets its tokens minted.
+APP_SECRET_VARIABLES = ("GITHUB_WEBHOOK_SECRET", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH")
+
+
+def child_env(spec: ChildSpec, env: Mapping[str, str]) -> dict[str, str]:
+    """A child's environment: builder workers' without the App's key and webhook secret."""
+    if "builders" in spec.args:
+        return {k: v for k, v in env.items() if k not in APP_SECRET_VARIABLES}
+    return dict(env)
+
+
 def restart_delay(failures: int) -> float:
     """Seconds to wait before starting a child again after its `failures`-th death in a row."""
     return min(MAX_RESTART_SECONDS, FIRST_RESTART_SECONDS * 2 ** max(failures - 1, 0))
@@ -129,7 +140,7 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
             [sys.executable, "-m", "bot", *child.spec.args],
-            env=self._env,
+            env=child_env(child.spec, self._env),
             stdin=subprocess.DEVNULL,
             # Their own process group: a Ctrl+C in the terminal reaches this process only, and
             # each child hears it once, from us, rather than twice.

@@ -177,6 +177,31 @@ class CancelRequested(Event):
     by: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class RetryRequested(Event):
+    """`/porch retry`, or a check run's Re-run or "Retry phase": build the phase again, with
+    whatever it waits for that failed and whatever waited for it."""
+
+    phase_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkipRequested(Event):
+    """`/porch skip`, or a check run's "Skip phase": count the phase as done without its work."""
+
+    phase_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckRunOpened(Event):
+    """A check run was made for a phase that failed or was blocked before it had one."""
+
+    phase_id: str
+    check_run_id: int
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
     """`{"type": "PhaseBuilt", "at": ..., ...}`, JSON-ready."""
     return codec.encode_tagged(event)

@@ -30,8 +30,8 @@ def invalid_plan(source: str, errors: Iterable[Diagnostic]) -> str:
 def plan_not_found(reason: str) -> str:
     return (
         f"{TITLE} found no plan to run. {reason}\n\n"
-        "Put the plan in the issue body, name its file in the body, or give its path: "
-        "`/porch parallel codev/plans/0042-my-plan.md`."
+        "Put the plan in the issue body, name its file in the body, give its path "
+        "(`/porch parallel codev/plans/0042-my-plan.md`), or add sub-issues to this issue."
     )
 
 
@@ -142,6 +142,22 @@ def superseded(new_run_id: str) -> str:
     )
 
 
+def untrusted_sub_issue(number: int, author: str) -> str:
+    return (
+        f"{TITLE} will not run the sub-issues of this issue: @{author}, who opened #{number} "
+        "and can edit its body at any time, does not have write access, and a sub-issue's "
+        "body is what its builder is told to do. Ask a maintainer to open that sub-issue "
+        "instead (or take it off this issue), then comment `/porch parallel` again."
+    )
+
+
+UNSANDBOXED = (
+    "> [!WARNING]\n"
+    "> This run's builders are **not sandboxed** (`builder.sandbox: none` in "
+    "`.github/porch.yml`): they run as the builder worker's user, with its files in reach."
+)
+
+
 def overdue(status: str, seconds: int) -> str:
     """Why a phase failed after staying too long in one state."""
     waited = (
@@ -158,3 +174,19 @@ def overdue(status: str, seconds: int) -> str:
         "builders` running?",
     }.get(status, "its job did not report")
     return f"It stayed {status} for {waited}: {why}."
+
+
+def unknown_phase(reference: str, phase_ids: Iterable[str]) -> str:
+    ids = ", ".join(f"`{pid}`" for pid in phase_ids)
+    return f"{TITLE}: this run has no phase `{reference}`. Its phases: {ids}."
+
+
+def cannot_control(verb: str, phase_id: str, reason: str) -> str:
+    return f"{TITLE} cannot {verb} `{phase_id}`: {reason}."
+
+
+def button_refusal(login: str, button: str) -> str:
+    return (
+        f"Thanks, @{login}! Only people with write access to this repository can change a "
+        f"porch run, so I have not acted on **{button}**. A maintainer can press it for you."
+    )

@@ -1,7 +1,13 @@
-"""Names derived from a run: the issue slug, phase branches, and job-id-safe key parts."""
+"""Names derived from a run: the issue slug, phase branches, and job-id-safe key parts.
+
+Phase ids, labels and titles come from issue text. Wherever one becomes part of a branch or a
+file name it goes through `safe_name`: the alphabet `[A-Za-z0-9._-]`, no `..`, and injective,
+so two ids never share a branch. The original stays in the run state for display.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 SLUG_MAX = 40
@@ -9,6 +15,33 @@ _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 # Characters git refuses in a ref name component (see git-check-ref-format), plus space.
 _REF_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]+|\.{2,}|@\{")
 _KEY_BAD = re.compile(r"[^A-Za-z0-9_-]")
+SAFE_MAX = 64
+# Kept as written: ids such as `phase_1`, `2a`, `phase_3_t014`. Never holding `--`, which
+# marks a mapped name below, so a kept name and a mapped one can never be equal.
+_SAFE_AS_IS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_SAFE_DROP = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def safe_name(text: str) -> str:
+    """`text` as a branch component or file name: `[A-Za-z0-9._-]`, no `..`, injective.
+
+    Safe ids are kept; anything else (`$(…)`, backticks, `;`, `/`, `..`, newlines, non-ASCII
+    look-alikes) keeps its safe characters for readability and gains `--` and a digest of the
+    whole original, so `a/b`, `a;b` and `a\u0430b` get three different names.
+    """
+    if (
+        _SAFE_AS_IS.fullmatch(text)
+        and len(text) <= SAFE_MAX
+        and ".." not in text
+        and "--" not in text
+        and not text.endswith((".", ".lock"))
+    ):
+        return text
+    readable = _SAFE_DROP.sub("-", text)
+    readable = re.sub(r"\.{2,}", ".", readable)
+    readable = re.sub(r"-{2,}", "-", readable).strip("-.")[:40].strip("-.")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{readable or 'x'}--{digest}"
 
 
 def slugify(title: str, max_length: int = SLUG_MAX) -> str:
@@ -45,7 +78,7 @@ def run_branch_root(prefix: str, issue_number: int, slug: str) -> str:
 
 def phase_branch(prefix: str, issue_number: int, slug: str, phase_id: str) -> str:
     """`<prefix>/<issue>-<slug>/<phase-id>`: where a phase's builder commits."""
-    return f"{run_branch_root(prefix, issue_number, slug)}/{ref_component(phase_id)}"
+    return f"{run_branch_root(prefix, issue_number, slug)}/{safe_name(phase_id)}"
 
 
 def merge_base_branch(prefix: str, issue_number: int, slug: str, phase_id: str) -> str:

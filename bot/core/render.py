@@ -7,10 +7,11 @@ nothing here reads a clock, so a phase still running shows no duration.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import messages
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 from bot.plan.render import STATE_STYLES as PLAN_STATE_STYLES
 
@@ -81,33 +82,100 @@ def marked_run_id(body: str) -> str | None:
     return match.group(1) if match else None
 
 
-def status_comment(state: RunState, *, mermaid: Callable[[RunState], str] | None = None) -> str:
-    """The whole status comment: marker, heading, coloured graph, phase table, summary.
+def status_comment(
+    state: RunState,
+    *,
+    mermaid: Callable[[RunState], str] | None = None,
+    dashboard_url: str | None = None,
+    gantt: str | None = None,
+) -> str:
+    """The whole status comment: marker, heading, summary, coloured graph, phase table.
 
+    It always fits GitHub's limit without losing a phase: when the full comment is too long,
+    finished phases fold into a `<details>` block, then the graph gives way, then finished
+    phases shrink to one short line each. The summary line comes first and always survives.
     `mermaid` renders the graph's flowchart source; by default `state_mermaid`.
+    `dashboard_url` is the run's (signed) dashboard page; `gantt` the Mermaid gantt of the
+    run's real times, shown once it has finished.
     """
-    graph = (mermaid or state_mermaid)(state)
-    parts = [
+    head = [
         status_marker(state.run_id),
         f"### porch parallel: {RUN_LABELS[state.status]}",
         "",
-        f"```mermaid\n{graph}\n```",
-        "",
-        _table(state),
-        "",
         summary_line(state),
+        "",
     ]
+    graph = f"```mermaid\n{(mermaid or state_mermaid)(state)}\n```\n"
+    notes: list[str] = []
+    if not state.settings.sandboxed:
+        notes += ["", messages.UNSANDBOXED]
     merges = merge_ladder_lines(state)
     if merges:
-        parts += ["", "**Merges**", "", merges]
+        notes += ["", "**Merges**", "", merges]
     if state.integration_pr is not None:
-        parts += ["", f"**Integration PR:** #{state.integration_pr}"]
+        notes += ["", f"**Integration PR:** #{state.integration_pr}"]
     if state.integration_error:
-        parts += ["", f"**Integration failed:** {_one_line(state.integration_error, ERROR_LIMIT)}"]
+        notes += ["", f"**Integration failed:** {_one_line(state.integration_error, ERROR_LIMIT)}"]
     errors = _errors(state)
     if errors:
-        parts += ["", errors]
-    return _truncate("\n".join(parts), GITHUB_TEXT_LIMIT)
+        notes += ["", errors]
+    if dashboard_url:
+        notes += ["", f"[Swimlanes, graph and timings on the dashboard]({dashboard_url})"]
+    chart = (
+        ["", "<details><summary>When each phase ran</summary>", "", f"```mermaid\n{gantt}\n```"]
+        if gantt
+        else []
+    )
+    chart += ["", "</details>"] if gantt else []
+    finished = [p for p in state.phases.values() if p.status.finished]
+    layouts = (
+        [graph, _table(state, state.phases.values())],
+        [graph, *_split_tables(state, finished, compact=False)],
+        [_GRAPH_OMITTED, *_split_tables(state, finished, compact=False)],
+        [_GRAPH_OMITTED, *_split_tables(state, finished, compact=True)],
+    )
+    body = ""
+    # The gantt is the first thing to give way; then the layouts fold, as above.
+    for tail in ([*notes, *chart], notes):
+        for layout in layouts:
+            body = "\n".join([*head, *layout, *tail])
+            if len(body) <= GITHUB_TEXT_LIMIT:
+                return body
+    return _truncate(body, GITHUB_TEXT_LIMIT)
+
+
+_GRAPH_OMITTED = "_The graph is left out: with this many phases it would not fit in a comment._\n"
+_COMPACT_NAME = 60
+
+
+def _split_tables(state: RunState, finished: list[PhaseState], *, compact: bool) -> list[str]:
+    """The unfinished phases' table, then the finished ones folded in a `<details>` block."""
+    parts: list[str] = []
+    unfinished = [p for p in state.phases.values() if not p.status.finished]
+    if unfinished:
+        parts.append(_table(state, unfinished))
+    if finished:
+        counts = " · ".join(
+            f"{n} {status.value}"
+            for status in PhaseStatus
+            if (n := sum(1 for p in finished if p.status is status))
+        )
+        rows = (
+            "\n".join(_compact_row(state, p) for p in finished)
+            if compact
+            else _table(state, finished)
+        )
+        parts.append(
+            f"<details><summary>{len(finished)} finished phases ({counts})</summary>\n\n"
+            f"{rows}\n\n</details>"
+        )
+    return parts
+
+
+def _compact_row(state: RunState, phase: PhaseState) -> str:
+    name = _one_line(phase_name(state, phase.phase_id), _COMPACT_NAME)
+    pr = f" #{phase.pr_number}" if phase.pr_number is not None else ""
+    return f"- {STATUS_LABELS[phase.status]} `{phase.phase_id}` {name}{pr}"
 
 
 def state_mermaid(state: RunState) -> str:
@@ -177,7 +245,30 @@ def check_run_output(state: RunState, phase_id: str) -> dict[str, Any]:
         "summary": _truncate(_check_summary(state, phase), GITHUB_TEXT_LIMIT),
         "text": _check_text(phase),
     }
+    # Buttons only while the phase can be retried or skipped; an empty list removes them.
+    fields["actions"] = list(CHECK_ACTIONS) if phase.status in _STOPPED else []
     return fields
+
+
+# A check run's buttons (GitHub: label ≤ 20, description ≤ 40, identifier ≤ 20 characters).
+RETRY_ACTION = "retry"
+SKIP_ACTION = "skip"
+CHECK_ACTIONS: tuple[dict[str, str], ...] = (
+    {"label": "Retry phase", "description": "Build it again", "identifier": RETRY_ACTION},
+    {"label": "Skip phase", "description": "Count it as done", "identifier": SKIP_ACTION},
+)
+_STOPPED = (PhaseStatus.FAILED, PhaseStatus.BLOCKED, PhaseStatus.CANCELLED)
+
+
+def check_run_ref(external_id: str) -> tuple[str, str] | None:
+    """`(run_id, phase_id)` from a check run's external id, None when it is not one of ours."""
+    run_id, sep, phase_id = external_id.partition(":")
+    if not sep or not run_id or not phase_id or not _RUN_ID.fullmatch(run_id):
+        return None
+    return run_id, phase_id
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
@@ -203,7 +294,8 @@ def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
 
 def _check_summary(state: RunState, phase: PhaseState) -> str:
     attempts = 1 + state.settings.retries
-    lines = [f"**{STATUS_LABELS[phase.status]}** (attempt {phase.attempt} of {attempts})"]
+    tried = max(1, phase.attempt - phase.first_attempt + 1)
+    lines = [f"**{STATUS_LABELS[phase.status]}** (attempt {tried} of {attempts})"]
     if phase.branch:
         lines.append(
             f"Branch `{phase.branch}`"
@@ -221,6 +313,18 @@ def _check_summary(state: RunState, phase: PhaseState) -> str:
         )
     if phase.error:
         lines.append(f"Error: {_one_line(phase.error, ERROR_LIMIT)}")
+    if phase.branch is None and phase.status in _STOPPED:
+        lines.append(
+            f"This phase stopped before it had a branch of its own, so this check is shown "
+            f"on the commit the run started from, `{state.base_sha[:7]}` on "
+            f"`{state.base_branch}`."
+        )
+    if phase.status in _STOPPED:
+        lines.append(
+            "Retry it with **Retry phase** above or `/porch retry "
+            f"{phase.phase_id}` on #{state.issue_number}; skip it with **Skip phase** or "
+            f"`/porch skip {phase.phase_id}`."
+        )
     lines.append(f"Run `{state.run_id}` for #{state.issue_number}")
     return "\n\n".join(lines)
 
@@ -240,10 +344,14 @@ def _check_text(phase: PhaseState) -> str:
     return f"{heading}{fence}\n{tail}\n{fence}"
 
 
-def _table(state: RunState) -> str:
+def _table(state: RunState, phases: Iterable[PhaseState]) -> str:
     rows = ["| Phase | State | PR | Started | Took |", "|---|---|---|---|---|"]
-    for pid, phase in state.phases.items():
+    for phase in phases:
+        pid = phase.phase_id
         name = _cell(phase_name(state, pid))
+        issue = state.phase_issues.get(pid)
+        if issue is not None:
+            name += f" · #{issue}"  # GitHub links it, with the sub-issue's state
         pr = f"#{phase.pr_number}" if phase.pr_number is not None else "—"
         started = clock(phase.started_at) if phase.started_at is not None else "—"
         took = "—"

@@ -83,6 +83,9 @@ class RunSettings:
     # How long a builder may run, checks included; past it (plus a margin) without a report,
     # the attempt counts as failed even if its job was lost without a trace.
     builder_deadline_seconds: int = 3 * 3600
+    # False when the config opts out of the sandbox (`builder.sandbox: none`): shown in the
+    # status comment, since builders then run with the worker's user and files in reach.
+    sandboxed: bool = True
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:
@@ -100,6 +103,9 @@ class PhaseState:
     # pair are stale. `attempt` is 0 until the phase is first dispatched.
     attempt: int = 0
     iteration: int = 1
+    # The attempt at which the current series of tries began: `/porch retry` grants the
+    # configured retries again, while attempt numbers keep rising so late reports stay stale.
+    first_attempt: int = 1
     branch: str | None = None
     base_branch: str | None = None  # what its draft PR targets
     pr_number: int | None = None
@@ -146,7 +152,8 @@ class RunState:
     overview: str = ""
     sections: Mapping[str, str] = field(default_factory=dict)
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Phase id -> the sub-issue that tracks it, when the plan's phases have sub-issues.
+    # Phase id -> the sub-issue it is, for a plan made of sub-issues: each phase PR says
+    # "Part of #n", the status comment links it, and the integration PR closes it.
     phase_issues: Mapping[str, int] = field(default_factory=dict)
     # The pull request that brings the whole run's work to the base branch.
     integration_pr: int | None = None
@@ -277,6 +284,7 @@ def new_run(
         overview=plan.overview,
         sections={pid: plan.phase(pid).section for pid in ids},
         touches={pid: tuple(plan.phase(pid).touches) for pid in ids},
+        phase_issues={pid: issue for pid in ids if (issue := plan.phase(pid).issue) is not None},
     )
 
 

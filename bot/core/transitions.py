@@ -41,6 +41,13 @@ PHASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.BUILDING, S.DONE, "PhaseBuilt"),
     Transition(S.BUILDING, S.FAILED, "PhaseBuildFailed or deadline, no attempts left"),
     Transition(S.PENDING, S.BLOCKED, "a dependency failed"),
+    Transition(S.FAILED, S.PENDING, "RetryRequested"),
+    Transition(S.BLOCKED, S.PENDING, "RetryRequested, or its failed dependency retried or skipped"),
+    Transition(S.CANCELLED, S.PENDING, "RetryRequested, or its dependency retried or skipped"),
+    *(
+        Transition(source, S.SKIPPED, "SkipRequested")
+        for source in (S.PENDING, S.FAILED, S.BLOCKED, S.CANCELLED)
+    ),
     *(
         Transition(source, S.CANCELLED, "CancelRequested, or a failure under policy cancel")
         for source in _STOPPABLE
@@ -70,6 +77,6 @@ def state_diagram() -> str:
     lines = ["stateDiagram-v2", "    [*] --> pending"]
     for t in PHASE_TRANSITIONS:
         lines.append(f"    {t.source.value} --> {t.target.value}: {t.when}")
-    terminal = [s for s in PhaseStatus if s.finished and s is not S.SKIPPED]
+    terminal = [s for s in PhaseStatus if s.finished]
     lines += [f"    {s.value} --> [*]" for s in terminal]
     return "\n".join(lines) + "\n"

@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import comments, pulls
+from bot.handlers import checks, comments, pulls
 
-router = Router(comments.router, pulls.router)
+router = Router(comments.router, checks.router, pulls.router)
 
 __all__ = ["router"]

@@ -12,7 +12,15 @@ from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
 from bot.core import messages, render
-from bot.core.events import CancelRequested, ResolutionVerified, StatusRequested
+from bot.core.events import (
+    CancelRequested,
+    ResolutionVerified,
+    RetryRequested,
+    SkipRequested,
+    StatusRequested,
+)
+from bot.core.plan_comment import PLAN_MARKER, plan_comment
+from bot.core.reducer import control
 from bot.core.state import PhaseStatus, RunSettings, RunState, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
@@ -22,6 +30,9 @@ from bot.inputs.commands import (
     Help,
     Parallel,
     Resolved,
+    Retry,
+    ShowPlan,
+    Skip,
     Status,
     Unknown,
     comment_may_hold_commands,
@@ -29,11 +40,11 @@ from bot.inputs.commands import (
     parse_commands,
     refusal_text,
 )
-from bot.inputs.config import CONFIG_PATH, load_config
+from bot.inputs.config import CONFIG_PATH, RepoConfig, Sandbox, load_config
 from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
-from bot.plan.parse import parse_plan
+from bot.plan.subissues import open_sub_issues
 from workers.reconcile import reconcile_run
 from workers.registry import builder_timeout
 from workers.resolving import verify_resolution
@@ -78,6 +89,9 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
     if isinstance(command, Parallel):
         repo.react(comment.issue_number, comment.comment_id, "eyes")
         start_run(ctx, repo, comment, command)
+    elif isinstance(command, ShowPlan):
+        repo.react(comment.issue_number, comment.comment_id, "eyes")
+        show_plan(ctx, repo, comment, command)
     elif isinstance(command, Status | Cancel):
         current = store.current(comment.repo.full_name, comment.issue_number)
         if current is None:
@@ -94,12 +108,14 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
     elif isinstance(command, Resolved):
         resolved(ctx, repo, comment)
+    elif isinstance(command, Retry | Skip):
+        _control(ctx, repo, comment, command)
     elif isinstance(command, Help):
         _answer_once(ctx, repo, comment, "help", messages.help_text())
     elif isinstance(command, Unknown):
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(command.text))
     else:
-        # retry and skip are parsed already; they act once consultations exist.
+        # every command is handled above; this answers any left unparsed.
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(_verb(command)))
 
 
@@ -138,32 +154,77 @@ def resolved(ctx: Context, repo: RepoClient, comment: IssueComment) -> None:
         _answer_once(ctx, repo, comment, "resolved", "\n\n".join(refusals))
 
 
+def _config(
+    ctx: Context, repo: RepoClient, comment: IssueComment, base_sha: str
+) -> RepoConfig | None:
+    try:
+        return load_config(repo.read_file(CONFIG_PATH, base_sha))
+    except ConfigError as error:
+        _answer_once(ctx, repo, comment, "config", messages.bad_config(error))
+        return None
+
+
+def _find(
+    repo: RepoClient, comment: IssueComment, plan_path: str | None, base_sha: str
+) -> FoundPlan | str:
+    """The plan's source (command path, body, named file, sub-issues), or why there is none."""
+    found = find_plan(
+        comment.issue_body,
+        plan_path,
+        lambda path: repo.read_file(path, base_sha),
+        comment.repo.default_branch,
+        # Pull requests have no sub-issues: no request for them.
+        sub_issues=lambda: () if comment.is_pull_request else repo.sub_issues(comment.issue_number),
+        issue_number=comment.issue_number,
+    )
+    return found if isinstance(found, FoundPlan) else messages.plan_not_found(found.reason)
+
+
+def _control(ctx: Context, repo: RepoClient, comment: IssueComment, command: Retry | Skip) -> None:
+    """`/porch retry <phase>` and `/porch skip <phase>` on the issue's current run."""
+    current = ctx.runtime.store.current(comment.repo.full_name, comment.issue_number)
+    if current is None:
+        _answer_once(ctx, repo, comment, "no-run", messages.no_run())
+        return
+    verb = _verb(command)
+    phase_id = control.find_phase(current, command.phase)
+    if phase_id is None:
+        text = messages.unknown_phase(command.phase, current.phases)
+        _answer_once(ctx, repo, comment, verb, text)
+        return
+    why_not = control.why_not_retry if isinstance(command, Retry) else control.why_not_skip
+    reason = why_not(current, phase_id)
+    if reason is not None:
+        _answer_once(ctx, repo, comment, verb, messages.cannot_control(verb, phase_id, reason))
+        return
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
+    at = ctx.runtime.clock()
+    event = (RetryRequested if isinstance(command, Retry) else SkipRequested)(
+        at=at, phase_id=phase_id, by=comment.author
+    )
+    ctx.runtime.store.apply(current.run_id, event)
+
+
 def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Parallel) -> None:
     """Read config and plan at the default branch; start the run, or say why not."""
     base_branch = comment.repo.default_branch
     base_sha = repo.branch_sha(base_branch)
-    try:
-        config = load_config(repo.read_file(CONFIG_PATH, base_sha))
-    except ConfigError as error:
-        _answer_once(ctx, repo, comment, "config", messages.bad_config(error))
+    config = _config(ctx, repo, comment, base_sha)
+    if config is None:
         return
     if config.builder.command is None:
         _answer_once(ctx, repo, comment, "config", messages.no_builder())
         return
 
-    found = find_plan(
-        comment.issue_body,
-        command.plan_path,
-        lambda path: repo.read_file(path, base_sha),
-        base_branch,
-    )
+    found = _find(repo, comment, command.plan_path, base_sha)
     if not isinstance(found, FoundPlan):
-        _answer_once(ctx, repo, comment, "plan", messages.plan_not_found(found.reason))
+        _answer_once(ctx, repo, comment, "plan", found)
         return
-    if found.source == ISSUE_BODY and not _body_is_trusted(repo, comment):
-        _answer_once(ctx, repo, comment, "plan", messages.untrusted_body(comment.issue_author))
+    refusal = _untrusted(repo, comment, found)
+    if refusal:
+        _answer_once(ctx, repo, comment, "plan", refusal)
         return
-    plan = parse_plan(found.text)
+    plan = found.plan(comment.issue_number, split_parallel_tasks=config.plan.split_parallel_tasks)
     analysis = analyse(plan)
     if not analysis.valid:
         # The analysis lists the plan's own errors (no phases, bad JSON) before the graph's.
@@ -194,6 +255,7 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
             retries=config.builder.retries,
             failure_policy=config.failure_policy,
             builder_deadline_seconds=builder_timeout(config),
+            sandboxed=config.builder.sandbox is Sandbox.BUBBLEWRAP,
         ),
         branch_prefix=config.branch_prefix,
         plan_source=found.source,
@@ -209,15 +271,43 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         supersede(ctx, repo, current, state.run_id)
 
 
-def _body_is_trusted(repo: RepoClient, comment: IssueComment) -> bool:
-    """Whether the issue body's author may decide what builders are told to do.
+def show_plan(ctx: Context, repo: RepoClient, comment: IssueComment, command: ShowPlan) -> None:
+    """Post or update the issue's plan comment: what `/porch parallel` would run."""
+    base_sha = repo.branch_sha(comment.repo.default_branch)
+    config = _config(ctx, repo, comment, base_sha)
+    if config is None:
+        return
+    found = _find(repo, comment, command.plan_path, base_sha)
+    if not isinstance(found, FoundPlan):
+        _answer_once(ctx, repo, comment, "plan", found)
+        return
+    plan = found.plan(comment.issue_number, split_parallel_tasks=config.plan.split_parallel_tasks)
+    note = _untrusted(repo, comment, found)
+    body = plan_comment(found.source, plan, analyse(plan), note=note or "")
+    repo.upsert_comment(comment.issue_number, PLAN_MARKER, body, known_id=None)
 
-    Whoever opened the issue can edit its body at any time, also after a maintainer read it:
-    a plan there is only used when its author could start a run themselves.
+
+def _untrusted(repo: RepoClient, comment: IssueComment, found: FoundPlan) -> str | None:
+    """Why a run may not use this plan's text, or None when every author of it may.
+
+    Whoever opened an issue can edit its body at any time, also after a maintainer read it:
+    text that builders are told to follow is used only when its author could start a run.
     """
-    if comment.issue_author == comment.author:
-        return True  # the commenter's write access was checked already
-    return may_change_runs(repo.permission(comment.issue_author))
+    permissions: dict[str, bool] = {comment.author: True}  # checked already
+
+    def trusted(login: str) -> bool:
+        if login not in permissions:
+            permissions[login] = may_change_runs(repo.permission(login))
+        return permissions[login]
+
+    # A sub-issue plan's overview is the parent's body.
+    body_used = found.source == ISSUE_BODY or bool(found.sub_issues)
+    if body_used and not trusted(comment.issue_author):
+        return messages.untrusted_body(comment.issue_author)
+    for sub in open_sub_issues(found.sub_issues):
+        if not trusted(sub.author):
+            return messages.untrusted_sub_issue(sub.ref.number, sub.author)
+    return None
 
 
 def _answer_once(

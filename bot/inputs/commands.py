@@ -24,6 +24,18 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class ShowPlan:
+    """Post (or update) a comment with the graph `/porch parallel` would run; start nothing.
+
+    Anyone may ask: it reads only what the asker can read already (the issue, its sub-issues,
+    files on the default branch), starts nothing, and keeps one comment per issue.
+    """
+
+    plan_path: str | None = None
+    changes_run: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
 class Status:
     """Bring the status comment up to date."""
 
@@ -75,7 +87,7 @@ class Unknown:
     changes_run: ClassVar[bool] = False
 
 
-Command = Parallel | Status | Cancel | Help | Retry | Skip | Resolved | Unknown
+Command = Parallel | ShowPlan | Status | Cancel | Help | Retry | Skip | Resolved | Unknown
 
 HELP_TEXT = """\
 **porch** runs the phases of the plan in this issue in parallel, each on its own branch \
@@ -83,8 +95,10 @@ with its own draft PR, starting every phase as soon as the phases it depends on 
 
 | Command | What it does |
 | --- | --- |
-| `/porch parallel [plan-path]` | Start a run from the plan in this issue's body, or from \
-`plan-path` on the default branch. |
+| `/porch parallel [plan-path]` | Start a run from `plan-path` on the default branch, else \
+the plan in this issue's body or a plan file it names, else this issue's sub-issues. |
+| `/porch plan [plan-path]` | Show the graph a run would use (waves, warnings, predicted \
+conflicts, the JSON block) in one comment, kept up to date; starts nothing. |
 | `/porch status` | Bring the status comment up to date. |
 | `/porch cancel` | Stop the run and its builders. |
 | `/porch retry <phase>` | Build a failed phase again. |
@@ -93,8 +107,8 @@ with its own draft PR, starting every phase as soon as the phases it depends on 
 | `/porch help` | Show this message. |
 
 Commands go at the start of a line of a new comment. Starting or changing a run needs \
-write access to the repository. The repository's `.github/porch.yml` configures the \
-builder, checks and limits.
+write access to the repository; anyone may ask for `/porch plan`, `status` and `help`. \
+The repository's `.github/porch.yml` configures the builder, checks and limits.
 """
 
 
@@ -121,6 +135,8 @@ def _parse_rest(rest: str) -> Command:
     verb, args = words[0].lower(), words[1:]
     if verb == "parallel" and len(args) <= 1:
         return Parallel(plan_path=_unquote(args[0]) if args else None)
+    if verb == "plan" and len(args) <= 1:
+        return ShowPlan(plan_path=_unquote(args[0]) if args else None)
     if verb in ("retry", "skip") and args:
         # The phase reference may have spaces ("Phase 2"); keep it as written.
         phase = _unquote(rest.split(None, 1)[1].strip())

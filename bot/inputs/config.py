@@ -52,6 +52,30 @@ def _branch_prefix(value: Any) -> Any:
     return value
 
 
+# An environment variable's name, as POSIX shells accept it.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names the bot sets or owns itself: passing the worker's own through would override them.
+_RESERVED_ENV = re.compile(r"(PORCH_|GIT_|GITHUB_|REDIS_).*|PATH|HOME|TMPDIR|LANG")
+
+
+def _env_name(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _ENV_NAME.fullmatch(value):
+            raise ValueError("must be an environment variable name such as ANTHROPIC_API_KEY")
+        if _RESERVED_ENV.fullmatch(value):
+            raise ValueError(
+                f"{value} is set by porch-parallel itself and cannot be passed through"
+            )
+    return value
+
+
+class Sandbox(StrEnum):
+    """Where builders, checks, consultants and resolvers run."""
+
+    BUBBLEWRAP = "bubblewrap"  # a bubblewrap sandbox: see the README's "Security and trust"
+    NONE = "none"  # the worker's own user and file system: an explicit, flagged opt-out
+
+
 class FailurePolicy(StrEnum):
     """What happens to the other phases when one fails for good."""
 
@@ -68,6 +92,10 @@ class BuilderConfig(_Section):
     command: Command | None = None
     timeout_minutes: StrictInt = Field(default=60, gt=0)
     retries: StrictInt = Field(default=1, ge=0)
+    sandbox: Sandbox = Sandbox.BUBBLEWRAP
+    network: StrictBool = True
+    # Names only: the values come from the builder worker's environment, never the repository.
+    env_passthrough: tuple[Annotated[StrictStr, BeforeValidator(_env_name)], ...] = ()
 
 
 class Consultant(_Section):
@@ -95,6 +123,11 @@ class MergeConfig(_Section):
     resolver_command: Command | None = None
 
 
+class PlanConfig(_Section):
+    # A spec-kit task list's `[P]` tasks run as phases of their own.
+    split_parallel_tasks: StrictBool = False
+
+
 class RepoConfig(_Section):
     builder: BuilderConfig = BuilderConfig()
     checks: tuple[Command, ...] = ()
@@ -105,6 +138,7 @@ class RepoConfig(_Section):
     merge: MergeConfig = MergeConfig()
     # Once the integration PR is merged: close the phase PRs and delete the run's branches.
     cleanup: StrictBool = True
+    plan: PlanConfig = PlanConfig()
 
 
 DEFAULT_CONFIG = RepoConfig()
@@ -171,7 +205,6 @@ _REASONS = {
     "tuple_type": "must be a list",
     "model_type": "must be a mapping of keys",
     "model_attributes_type": "must be a mapping of keys",
-    "enum": "must be one of: " + ", ".join(policy.value for policy in FailurePolicy),
 }
 
 
@@ -188,6 +221,9 @@ def _reason(error: ErrorDetails) -> str:
         return "must not be empty"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "enum":
+        # pydantic lists them as "'a' or 'b'"; people read the values as they write them.
+        return "must be one of: " + ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected"))))
     return _REASONS.get(kind, error["msg"])
 
 

@@ -81,3 +81,26 @@ def issue_comment_from(payload: Mapping[str, Any]) -> IssueComment:
         author_type=str(comment["user"].get("type", "User")),
         sender_type=str(payload["sender"].get("type", "User")),
     )
+
+
+@dataclass(frozen=True)
+class CheckRunRequest:
+    """A person asked something of a check run: Re-run (`rerequested`) or one of its buttons
+    (`requested_action`)."""
+
+    repo: Repo
+    check_run_id: int
+    external_id: str
+    identifier: str  # the button's identifier; "" for a Re-run
+    sender: str
+
+
+def check_run_request_from(payload: Mapping[str, Any]) -> CheckRunRequest:
+    run = payload["check_run"]
+    return CheckRunRequest(
+        repo=repo_from(payload),
+        check_run_id=int(run["id"]),
+        external_id=str(run.get("external_id") or ""),
+        identifier=str((payload.get("requested_action") or {}).get("identifier") or ""),
+        sender=str(payload["sender"]["login"]),
+    )

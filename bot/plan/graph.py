@@ -80,7 +80,9 @@ def _cycle_errors(plan: Plan, graph: nx.DiGraph) -> list[Diagnostic]:
         cycle = [edge[0] for edge in nx.find_cycle(graph.subgraph(component))]
         path = " → ".join([*cycle, cycle[0]])
         where = ", ".join(str(lines[node]) for node in cycle)
-        errors.append(Diagnostic(f"dependency cycle: {path} (lines {where})", lines[cycle[0]]))
+        # Phases read from GitHub (sub-issues) have no lines to point at.
+        suffix = f" (lines {where})" if any(lines[node] for node in cycle) else ""
+        errors.append(Diagnostic(f"dependency cycle: {path}{suffix}", lines[cycle[0]]))
     return errors
 
 

@@ -26,6 +26,8 @@ class DependencySource(StrEnum):
     # ("Depends on US1", "(depends on T012)").
     TASK_LIST_TEMPLATE = "template"
     TASK_LIST_STATED = "stated"
+    # Sub-issues: GitHub's "blocked by" relations among them.
+    BLOCKED_BY = "blocked-by"
 
 
 class PlanSource(StrEnum):
@@ -34,6 +36,7 @@ class PlanSource(StrEnum):
     JSON_BLOCK = "json-block"
     TASK_LIST = "task-list"
     HEADERS = "headers"
+    SUB_ISSUES = "sub-issues"  # the issue's sub-issues, read from GitHub, not from text
     NONE = "none"  # no phases were found
 
 
@@ -53,6 +56,7 @@ class Phase:
     # Where the dependencies were declared, so errors can point at that line.
     depends_line: int = 0
     depends_source: DependencySource = DependencySource.FIRST_PHASE
+    issue: int | None = None  # the sub-issue this phase is, for a plan made of sub-issues
 
 
 class ClaimKind(StrEnum):

@@ -16,7 +16,7 @@ from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 from rq import Retry
 
-from bot.adapters import keys
+from bot.adapters import keys, metrics
 from bot.adapters.queues import HANDLE_DELIVERY_JOB, delivery_job_id, events_queue
 from bot.inputs.interest import is_handled
 from bot.web.context import web_context
@@ -39,6 +39,14 @@ def _text(body: str, status: int) -> Response:
     return Response(body + "\n", status, mimetype="text/plain")
 
 
+def _counted(body: str, status: int, outcome: str) -> Response:
+    """The answer, counted by event and outcome (an unknown event name counts as `other`)."""
+    event = request.headers.get("X-GitHub-Event", "")
+    known = event if event.replace("_", "").isalpha() and len(event) <= 40 else "other"
+    metrics.record(web_context().redis, metrics.DELIVERIES, event=known, outcome=outcome)
+    return _text(body, status)
+
+
 @webhooks.post("/webhooks/github")
 def receive() -> Response:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -48,7 +56,7 @@ def receive() -> Response:
     # gidgethub would accept the old SHA-1 `X-Hub-Signature`, or a "sha1=" value, in its place.
     if not signature.startswith("sha256="):
         log.warning("delivery %s refused: no SHA-256 signature", delivery_id, extra=_ids())
-        return _text("X-Hub-Signature-256 required", 401)
+        return _counted("X-Hub-Signature-256 required", 401, "refused")
     event_name = request.headers.get("X-GitHub-Event", "")
     if not delivery_id or not event_name or len(delivery_id) > _MAX_DELIVERY_ID:
         return _text("missing X-GitHub-Event or X-GitHub-Delivery", 400)
@@ -64,7 +72,7 @@ def receive() -> Response:
         event = Event.from_http(headers, body, secret=web_context().settings.github_webhook_secret)
     except ValidationFailure:
         log.warning("delivery %s refused: bad signature", delivery_id, extra=_ids())
-        return _text("bad signature", 401)
+        return _counted("bad signature", 401, "refused")
     except BadRequest:
         return _text("expected a JSON payload", 400)
     if not isinstance(event.data, dict):
@@ -72,12 +80,12 @@ def receive() -> Response:
 
     if event_name == "ping":
         log.info("delivery %s: ping", delivery_id, extra=_ids())
-        return _text("pong", 200)
+        return _counted("pong", 200, "ping")
     if not is_handled(event_name, event.data):
         # GitHub sends every subscribed event, including the pushes, PRs and check runs the
         # App causes itself: a job per delivery nobody handles would only crowd the queue.
         log.debug("delivery %s (%s): no handler", delivery_id, event_name, extra=_ids())
-        return _text("ignored", 200)
+        return _counted("ignored", 200, "ignored")
     return _enqueue(event_name, delivery_id, event.data)
 
 
@@ -92,12 +100,12 @@ def _enqueue(event_name: str, delivery_id: str, payload: dict[str, Any]) -> Resp
             type(exc).__name__,
             extra=_ids(),
         )
-        return _text("queue unavailable", 503)
+        return _text("queue unavailable", 503)  # Redis is down: nothing to count in
     if not queued:
         log.info("delivery %s (%s): duplicate dropped", delivery_id, event_name, extra=_ids())
-        return _text("duplicate", 200)
+        return _counted("duplicate", 200, "duplicate")
     log.info("delivery %s (%s): queued", delivery_id, event_name, extra=_ids())
-    return _text("queued", 202)
+    return _counted("queued", 202, "queued")
 
 
 def _remember_and_enqueue(

@@ -433,10 +433,23 @@ class Driver:
         statuses = [e for e in effects if isinstance(e, UpdateStatusComment)]
         assert statuses == [UpdateStatusComment(version=after.version)]
         checks = {e.phase_id for e in effects if isinstance(e, UpdateCheckRun)}
+        # A check run made just now already shows its phase's new state.
+        shown = None
+        if isinstance(event, PhasePrepared) and after.phases[event.phase_id].status is P.QUEUED:
+            shown = event.phase_id
+        if (
+            isinstance(event, PhaseBuilt)
+            and event.check_run_id is not None
+            and after.phases[event.phase_id].status is P.DONE
+            and after.phases[event.phase_id].check_run_id == event.check_run_id
+        ):
+            shown = event.phase_id
         assert checks == {
             pid
             for pid, p in after.phases.items()
-            if p != before.phases[pid] and p.check_run_id is not None
+            if p != before.phases[pid]
+            and pid != shown
+            and (p.check_run_id is not None or p.status in (P.FAILED, P.BLOCKED))
         }
         self.check_moves(before, after, event)
         self.check_starts(before, after, event, effects)
@@ -546,7 +559,7 @@ class Driver:
             if phase.status in (P.BUILDING, P.DONE):
                 assert phase.started_at is not None
             assert (phase.dispatched_at is not None) == (phase.attempt >= 1)
-            assert phase.attempt <= 1 + state.settings.retries
+            assert phase.attempt - phase.first_attempt < 1 + state.settings.retries
         all_done = all(p.status is P.DONE for p in state.phases.values())
         # Every phase done: the run integrates, and is done once its integration PR exists.
         if state.status in (RunStatus.INTEGRATING, RunStatus.DONE):

@@ -18,6 +18,7 @@ from bot.core.effects import (
     RunBuilder,
     StartPoint,
     StartTimer,
+    UpdateCheckRun,
     UpdateStatusComment,
 )
 from bot.core.events import (
@@ -146,7 +147,7 @@ CASES = [
         {"a": (DONE, 1), "b": (DONE, 1), "c": (DONE, 1), "d": (MERGING, 1)},
         lambda s: merge_failed("d"),
         {"d": (FAILED, 1), "e": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-d-v6", "check-e-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -155,7 +156,7 @@ CASES = [
         {"a": (DONE, 1), "b": (DONE, 1), "c": (MERGING, 1), "x": (BUILDING, 1)},
         lambda s: merge_failed("c"),
         {"c": (FAILED, 1), "x": (CANCELLED, 1)},
-        ["cancel-x-i1-a1", "check-x-v6", "status-v6"],
+        ["cancel-x-i1-a1", "check-c-v6", "check-x-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"failure_policy": FailurePolicy.CANCEL},
     ),
@@ -173,7 +174,7 @@ CASES = [
         {"a": (PREPARING, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
     ),
     Case(
         "prepared for another attempt is stale",
@@ -231,7 +232,7 @@ CASES = [
         {"a": (PREPARING, 1), "d": (BUILDING, 1)},
         lambda s: prepare_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
     ),
     Case(
         "prepare failed of the last active phase fails the run",
@@ -239,7 +240,7 @@ CASES = [
         {"a": (PREPARING, 1)},
         lambda s: prepare_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -349,7 +350,7 @@ CASES = [
         {"a": (PREPARING, 1), "b": (QUEUED, 1)},
         lambda s: prepared(s, "a"),
         {"a": (QUEUED, 1)},
-        ["build-a-i1-a1", "check-a-v6", "status-v6"],
+        ["build-a-i1-a1", "status-v6"],
         settings={"max_parallel": 2},
     ),
     Case(
@@ -410,7 +411,7 @@ CASES = [
         {"a": (BUILDING, 3)},
         lambda s: build_failed("a", attempt=3),
         {"a": (FAILED, 3), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"retries": 2},
     ),
@@ -429,7 +430,7 @@ CASES = [
         {"a": (QUEUED, 1)},
         lambda s: build_failed("a"),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["check-a-v6", "status-v6"],
+        ["check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -438,7 +439,7 @@ CASES = [
         {"a": (DONE, 1), "b": (BUILDING, 1), "c": (BUILDING, 1)},
         lambda s: build_failed("b"),
         {"b": (FAILED, 1), "d": (BLOCKED, 0)},
-        ["check-b-v6", "status-v6"],
+        ["check-b-v6", "check-d-v6", "status-v6"],
     ),
     Case(
         "a sibling finishing after a failure ends the run as failed",
@@ -455,7 +456,7 @@ CASES = [
         {"a": (BUILDING, 1), "b": (BUILDING, 1), "c": (PREPARING, 1)},
         lambda s: build_failed("a"),
         {"a": (FAILED, 1), "b": (CANCELLED, 1), "c": (CANCELLED, 1), "d": (BLOCKED, 0)},
-        ["cancel-b-i1-a1", "check-a-v6", "check-b-v6", "status-v6"],
+        ["cancel-b-i1-a1", "check-a-v6", "check-b-v6", "check-d-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"failure_policy": FailurePolicy.CANCEL},
     ),
@@ -494,7 +495,7 @@ CASES = [
         {"a": (BUILDING, 2)},
         lambda s: timer_fired("a", attempt=2, late=60),
         {"a": (FAILED, 2), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["cancel-a-i1-a2", "check-a-v6", "status-v6"],
+        ["cancel-a-i1-a2", "check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
         settings={"retries": 1},
     ),
@@ -504,7 +505,7 @@ CASES = [
         {"a": (BUILDING, 1)},
         lambda s: timer_fired("a", late=0),
         {"a": (FAILED, 1), "b": (BLOCKED, 0), "c": (BLOCKED, 0)},
-        ["cancel-a-i1-a1", "check-a-v6", "status-v6"],
+        ["cancel-a-i1-a1", "check-a-v6", "check-b-v6", "check-c-v6", "status-v6"],
         expect_run=RunStatus.FAILED,
     ),
     Case(
@@ -716,8 +717,12 @@ def test_build_failure_keeps_the_log_and_error_for_the_retry() -> None:
 def test_built_may_move_the_check_run_to_the_new_head() -> None:
     state = setup(CHAIN, {"a": (BUILDING, 1)})
     event = dataclasses.replace(built("a"), check_run_id=555)
-    new, _ = reduce(state, event)
+    new, effects = reduce(state, event)
     assert new.phases["a"].check_run_id == 555
+    # The builder made it showing the phase done: no edit follows.
+    assert not any(isinstance(e, UpdateCheckRun) for e in effects)
+    _, effects = reduce(state, built("a"))
+    assert UpdateCheckRun(phase_id="a", version=6) in effects
 
 
 # --- Iterations -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from bot.core.render import (
     status_by_phase,
     status_comment,
     status_marker,
+    summary_line,
 )
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from bot.plan.render import STATE_STYLES
@@ -227,3 +228,40 @@ def test_times_are_utc() -> None:
     assert clock(0) == "00:00:00"
     assert clock(T0) == "08:53:20"
     assert iso_time(T0) == "2025-11-28T08:53:20Z"
+
+
+def _long_run(n: int, title_length: int, done: int) -> RunState:
+    deps = {f"phase_{i}": ([f"phase_{i - 1}"] if i > 1 else []) for i in range(1, n + 1)}
+    state = run_of(deps)
+    titles = {pid: (f"{pid} " + "x" * title_length)[:title_length] for pid in state.phases}
+    state = dataclasses.replace(state, titles=titles)
+    for i, pid in enumerate(state.phases):
+        if i < done:
+            state = state.with_phase(
+                dataclasses.replace(
+                    state.phases[pid],
+                    status=PhaseStatus.DONE,
+                    pr_number=i + 2,
+                    started_at=T0 + i,
+                    finished_at=T0 + i + 1,
+                )
+            )
+    return state
+
+
+@pytest.mark.parametrize("done", [0, 120, 200])
+def test_a_200_phase_status_comment_fits_and_accounts_for_every_phase(done: int) -> None:
+    state = _long_run(200, 200, done)
+    body = status_comment(state)
+    assert len(body) <= 65536
+    # The summary line survives, near the top, and every phase is there by its id or name.
+    assert summary_line(state) in body.split("\n")[:6]
+    for pid in state.phases:
+        assert f"`{pid}`" in body or f"| Phase {pid}: {pid} x" in body, pid
+    if done:
+        assert "<details><summary>" in body and f"{done} finished phases" in body
+
+
+def test_a_small_run_keeps_its_graph_and_one_table() -> None:
+    body = status_comment(_long_run(4, 30, 2))
+    assert "```mermaid" in body and "<details>" not in body

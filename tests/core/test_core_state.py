@@ -144,14 +144,32 @@ def test_slugs_are_short_lowercase_and_ref_safe(title: str) -> None:
     ("prefix", "phase_id", "branch"),
     [
         ("porch", "phase_2", "porch/42-add-login/phase_2"),
-        ("bots/porch/", "phase 2a", "bots/porch/42-add-login/phase-2a"),
-        ("", "x..y", "porch/42-add-login/x-y"),
-        ("porch", "a.lock", "porch/42-add-login/a"),
-        ("porch", ".hidden", "porch/42-add-login/hidden"),
+        ("porch", "2a", "porch/42-add-login/2a"),
+        ("bots/porch/", "phase 2a", r"bots/porch/42-add-login/phase-2a--[0-9a-f]{12}"),
+        ("", "x..y", r"porch/42-add-login/x\.y--[0-9a-f]{12}"),
+        ("porch", "a.lock", r"porch/42-add-login/a\.lock--[0-9a-f]{12}"),
+        ("porch", ".hidden", r"porch/42-add-login/hidden--[0-9a-f]{12}"),
+        ("porch", "../../x", r"porch/42-add-login/x--[0-9a-f]{12}"),
+        ("porch", "$(touch /tmp/p)", r"porch/42-add-login/touch-tmp-p--[0-9a-f]{12}"),
+        ("porch", "`id`;ls", r"porch/42-add-login/id-ls--[0-9a-f]{12}"),
+        ("porch", "ph\u0430se_1", r"porch/42-add-login/ph-se_1--[0-9a-f]{12}"),  # Cyrillic a
     ],
 )
 def test_phase_branch_names(prefix: str, phase_id: str, branch: str) -> None:
-    assert names.phase_branch(prefix, 42, "add-login", phase_id) == branch
+    assert re.fullmatch(branch, names.phase_branch(prefix, 42, "add-login", phase_id))
+
+
+@given(st.text(min_size=0, max_size=80))
+def test_safe_names_use_a_safe_alphabet(text: str) -> None:
+    name = names.safe_name(text)
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", name)
+    assert ".." not in name and not name.startswith((".", "-")) and not name.endswith(".")
+
+
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_safe_names_never_collapse_two_ids(one: str, other: str) -> None:
+    if one != other:
+        assert names.safe_name(one) != names.safe_name(other)
 
 
 def test_merge_base_branch_sits_beside_the_phase_branch() -> None:
@@ -361,6 +379,9 @@ def test_every_event_type_is_registered() -> None:
         "IntegrationFailed",
         "StatusRequested",
         "CancelRequested",
+        "RetryRequested",
+        "SkipRequested",
+        "CheckRunOpened",
     }
     # The abstract bases are not kinds of events: nothing is ever sent as one.
     assert "Event" not in EVENT_TYPES and "PhaseEvent" not in EVENT_TYPES

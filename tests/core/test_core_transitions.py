@@ -51,8 +51,9 @@ def test_move_makes_every_move_in_the_table(transition: Transition) -> None:
         (S.DONE, S.BUILDING),  # finished is finished
         (S.DONE, S.CANCELLED),
         (S.FAILED, S.QUEUED),
-        (S.BLOCKED, S.PENDING),
         (S.BLOCKED, S.CANCELLED),
+        (S.DONE, S.PENDING),  # work that is done is not retried
+        (S.DONE, S.SKIPPED),
         (S.CANCELLED, S.PREPARING),
         (S.SKIPPED, S.PENDING),
     ],
@@ -72,8 +73,12 @@ def test_staying_put_is_always_allowed() -> None:
         assert move(PhaseState(phase_id="a", status=status), status, attempt=3).attempt == 3
 
 
-def test_nothing_leaves_a_finished_status() -> None:
-    assert all(not t.source.finished for t in PHASE_TRANSITIONS)
+def test_only_a_retry_or_a_skip_leaves_a_finished_status() -> None:
+    for t in PHASE_TRANSITIONS:
+        if t.source.finished:
+            assert t.source in (S.FAILED, S.BLOCKED, S.CANCELLED)
+            assert t.target in (S.PENDING, S.SKIPPED)
+            assert "Retry" in t.when or "Skip" in t.when
 
 
 def test_every_unfinished_status_can_be_cancelled_and_leads_to_an_end() -> None:
@@ -84,7 +89,7 @@ def test_every_unfinished_status_can_be_cancelled_and_leads_to_an_end() -> None:
         assert any(t.source is status and t.target is not S.CANCELLED for t in PHASE_TRANSITIONS)
 
 
-def test_every_status_but_skipped_is_reachable_from_pending() -> None:
+def test_every_status_is_reachable_from_pending() -> None:
     reached = {S.PENDING}
     frontier = [S.PENDING]
     while frontier:
@@ -93,8 +98,7 @@ def test_every_status_but_skipped_is_reachable_from_pending() -> None:
             if t.source is source and t.target not in reached:
                 reached.add(t.target)
                 frontier.append(t.target)
-    # `skipped` is reserved for `/porch skip`, which no event makes yet.
-    assert reached == set(PhaseStatus) - {S.SKIPPED}
+    assert reached == set(PhaseStatus)
 
 
 def test_the_diagram_starts_pending_and_ends_in_every_finished_status_a_run_reaches() -> None:
@@ -102,4 +106,4 @@ def test_the_diagram_starts_pending_and_ends_in_every_finished_status_a_run_reac
     diagram = state_diagram()
     assert diagram.startswith("stateDiagram-v2\n    [*] --> pending\n")
     ends = re.findall(r"^    (\w+) --> \[\*\]$", diagram, flags=re.MULTILINE)
-    assert ends == ["done", "failed", "blocked", "cancelled"]
+    assert ends == ["done", "failed", "blocked", "cancelled", "skipped"]

@@ -60,9 +60,11 @@ def _config(pgids: Path) -> str:
         f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPTED_BUILDER))}"
     )
     # A JSON string is a YAML double-quoted scalar: the shell line survives as written.
+    # Unsandboxed: the agents report their process groups as the worker's machine sees them,
+    # which in a sandbox's own PID namespace they cannot.
     return (
         f"builder:\n  command: {json.dumps(command)}\n  timeout_minutes: 5\n  retries: 0\n"
-        "max_parallel_builders: 4\n"
+        "  sandbox: none\nmax_parallel_builders: 4\n"
     )
 
 

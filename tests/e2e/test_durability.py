@@ -72,9 +72,11 @@ def _alive(pid: int) -> bool:
 
 
 def _config(command: str, retries: int = 0) -> str:
+    # Unsandboxed, as the other local-stack runs: the scripted builder runs on the test's own
+    # virtualenv, which a sandbox does not mount; the sandbox has tests of its own.
     return (
         f"builder:\n  command: {json.dumps(command)}\n  timeout_minutes: 5\n"
-        f"  retries: {retries}\nmax_parallel_builders: 4\n"
+        f"  retries: {retries}\n  sandbox: none\nmax_parallel_builders: 4\n"
     )
 
 

@@ -116,9 +116,32 @@ def test_acting_as_people_from_the_shell(served: tuple[int, Path]) -> None:
     issue = fakehub("open-issue", "octo/demo", "Plan", "--user", "maria", "--body", "## Phase 1")
     assert isinstance(issue, dict) and issue["number"] == 1
     fakehub("comment", "octo/demo", "1", "/porch parallel", "--user", "maria")
+    for title in ("Model", "API"):
+        fakehub("open-issue", "octo/demo", title, "--user", "maria")
+    assert fakehub("add-sub-issue", "octo/demo", "1", "2", "--user", "maria") == {
+        "parent": 1,
+        "sub_issue": 2,
+    }
+    fakehub("add-sub-issue", "octo/demo", "1", "3", "--user", "maria")
+    assert fakehub("block", "octo/demo", "3", "2", "--user", "maria") == {
+        "number": 3,
+        "blocked_by": 2,
+    }
+    assert fakehub("close-issue", "octo/demo", "2", "--user", "maria") == {
+        "number": 2,
+        "state": "closed",
+    }
     sent = fakehub("deliveries")
     assert isinstance(sent, list)
-    assert [d["event"] for d in sent] == ["issues", "issue_comment"]
+    assert [d["event"] for d in sent] == [
+        "issues",
+        "issue_comment",
+        "issues",
+        "issues",
+        *["sub_issues"] * 4,
+        *["issue_dependencies"] * 2,
+        "issues",
+    ]
 
 
 def test_help_lists_serve() -> None:

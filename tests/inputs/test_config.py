@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.inputs.config import DEFAULT_CONFIG, FailurePolicy, RepoConfig, load_config
+from bot.inputs.config import (
+    DEFAULT_CONFIG,
+    FailurePolicy,
+    RepoConfig,
+    Sandbox,
+    load_config,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "config.md"
 
@@ -112,6 +118,11 @@ def test_string_command_runs_through_the_shell() -> None:
         ("merge:\n  union_merge: CHANGELOG.md\n", "merge.union_merge: must be a list"),
         ("bogus: 1\n", "bogus: unknown key"),
         ("- builder\n", "the file must hold a mapping"),
+        ("builder:\n  sandbox: docker\n", "builder.sandbox: must be one of: bubblewrap, none"),
+        ("builder:\n  network: off-ish\n", "builder.network: must be true or false"),
+        ("builder:\n  env_passthrough: [1A]\n", "builder.env_passthrough[0]: must be an envi"),
+        ("builder:\n  env_passthrough: [GITHUB_TOKEN]\n", "builder.env_passthrough[0]: GITHUB_"),
+        ("builder:\n  env_passthrough: [PATH]\n", "builder.env_passthrough[0]: PATH is set"),
     ],
 )
 def test_errors_name_the_key_path(text: str, message: str) -> None:
@@ -160,3 +171,13 @@ def _key_paths(model: type, prefix: str = "") -> list[str]:
         if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
             paths.extend(_key_paths(annotation, f"{path}."))
     return paths
+
+
+def test_sandbox_keys() -> None:
+    config = load_config(
+        "builder:\n  command: x\n  sandbox: none\n  network: false\n"
+        "  env_passthrough: [ANTHROPIC_API_KEY]\n"
+    )
+    assert config.builder.sandbox is Sandbox.NONE and config.builder.network is False
+    assert config.builder.env_passthrough == ("ANTHROPIC_API_KEY",)
+    assert load_config("builder:\n  command: x\n").builder.sandbox is Sandbox.BUBBLEWRAP

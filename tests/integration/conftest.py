@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,10 +39,18 @@ MAINTAINER = "maria"
 BUILDER = SCRIPTED_BUILDER
 
 
-def porch_config(command: str | None = None, **extra: Any) -> str:
+# Builders run in bubblewrap, as by default. Where it is missing, the runs of these tests opt
+# out, except in CI, where a missing bwrap must fail the tests rather than hide the sandbox.
+SANDBOXED = shutil.which("bwrap") is not None or os.environ.get("CI") == "true"
+
+
+def porch_config(command: str | None = None, *, builder: str = "", **extra: Any) -> str:
     # A JSON string is a YAML double-quoted scalar: any shell line survives as written.
     quoted = json.dumps(command or f"python3 {BUILDER}")
     lines = ["builder:", f"  command: {quoted}", "  timeout_minutes: 2"]
+    if not SANDBOXED:
+        lines.append("  sandbox: none")
+    lines += [f"  {line}" for line in builder.splitlines() if line.strip()]
     lines += [f"{key}: {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -137,6 +147,11 @@ def porch(
         "REDIS_URL": redis_url,
         "PORCH_GITHUB_REQUEST_INTERVAL": "0",
         "PORCH_GITHUB_WRITE_INTERVAL": "0",
+        # The scripted builder lives in the local-stack package: the sandbox may read it.
+        "PORCH_SANDBOX_PATHS": str(Path(SCRIPTED_BUILDER).resolve().parent),
+        # Jobs scheduled for later run at once here: a status edit deferred to respect the
+        # minimum interval would find it still too soon, so the interval is off in process.
+        "PORCH_STATUS_INTERVAL": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 
 from rq import Queue
 from rq.job import JobStatus
@@ -18,6 +20,22 @@ from tests.integration.conftest import BUILDER, Porch, porch_config, start_worke
 HANGS_ONCE = f'[ "$PORCH_PHASE_ID-$PORCH_ITERATION" = phase_1-1 ] && sleep 20; python3 {BUILDER}'
 
 
+def _kill_session(session: int) -> None:
+    """SIGKILL every process of the worker's session: RQ puts each work horse in a process
+    group of its own, so killing the worker's group alone leaves the horse building (and
+    pushing) on its own, racing the retry."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # after the name: state, ppid, pgrp, session
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
 def test_a_builder_whose_worker_dies_is_noticed_and_its_phase_retried(porch: Porch) -> None:
     porch.repo(config=porch_config(HANGS_ONCE))
     issue = porch.open_and_comment()
@@ -26,11 +44,11 @@ def test_a_builder_whose_worker_dies_is_noticed_and_its_phase_retried(porch: Por
     worker = start_worker(Role.BUILDERS, start_new_session=True)
     try:
         wait_for(lambda: job.get_status() == JobStatus.STARTED, "the builder to start")
-        os.killpg(worker.pid, signal.SIGKILL)  # the machine goes away, worker and work horse
+        _kill_session(worker.pid)  # the machine goes away, worker and work horse
         worker.wait()
     finally:
         if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
+            _kill_session(worker.pid)
     assert job.get_status() == JobStatus.STARTED  # nobody is left to say otherwise
 
     # Once the dead worker's heartbeat has lapsed, any worker's maintenance finds the job.

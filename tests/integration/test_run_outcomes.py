@@ -126,6 +126,9 @@ def test_status_brings_the_one_status_comment_up_to_date(porch: Porch) -> None:
             and d.payload["comment"]["id"] == before.id
         )
 
+    # An edit that went missing: the comment shows less than the run knows. (An up-to-date
+    # comment is not edited at all: an identical edit would only spend GitHub's budget.)
+    _make_stale(porch, issue, before.id)
     edited_before = edits()
     status = porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch status")
     porch.settle()
@@ -135,6 +138,12 @@ def test_status_brings_the_one_status_comment_up_to_date(porch: Porch) -> None:
     assert "4 of 4 phases done" in after.body
     comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(status["id"])
     assert [r.content for r in comment.get_reactions()] == ["eyes"]
+
+
+def _make_stale(porch: Porch, issue: int, comment_id: int) -> None:
+    comment = porch.hub.github().get_repo(REPO).get_issue(issue).get_comment(comment_id)
+    comment.edit(comment.body.replace("4 of 4 phases done", "3 of 4 phases done"))
+    porch.hub.flush()
 
 
 def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch: Porch) -> None:
@@ -191,6 +200,7 @@ def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
             and d.payload["comment"]["id"] == comment.id
         )
 
+    _make_stale(porch, issue, comment.id)
     before = edits()
     # Another worker is rendering: twenty requests meanwhile only mark the comment dirty.
     holder = porch.redis.lock(f"porch:run:{state.run_id}:status:lock", timeout=60)

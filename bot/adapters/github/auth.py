@@ -11,7 +11,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ import requests
 from github.Auth import Auth
 
 from bot.adapters import keys
+from bot.adapters.github import observe, transport
+from bot.adapters.github.budget import Budget, Limits
 from bot.adapters.github.retry import NoBlindPostRetry
 from bot.errors import GitHubAuthError
 from bot.settings import Settings
@@ -35,6 +38,8 @@ JWT_LIFETIME_SECONDS = 9 * 60
 REFRESH_MARGIN_SECONDS = 10 * 60
 API_VERSION = "2022-11-28"
 HTTP_TIMEOUT_SECONDS = 30
+# GitHub's token endpoint fails now and then with a 5xx; it is tried again after these waits.
+TOKEN_RETRY_SECONDS = (1.0, 3.0)
 
 
 class AppAuth:
@@ -56,12 +61,27 @@ class AppAuth:
         self._redis = redis_client
         self._session = session or requests.Session()
         self._clock = clock
+        self._limits = Limits(
+            per_minute=settings.github_writes_per_minute,
+            per_hour=settings.github_writes_per_hour,
+            max_wait=settings.github_max_wait,
+        )
 
     def __repr__(self) -> str:
         return f"AppAuth(app_id={self._app_id!r}, api_url={self._api_url!r})"
 
+    @property
+    def has_key(self) -> bool:
+        """Whether this process holds the App's private key (builder workers do not)."""
+        return bool(self._private_key)
+
     def jwt(self) -> str:
         """A JWT that authenticates as the App itself (RS256, valid for nine minutes)."""
+        if not self._private_key:
+            raise GitHubAuthError(
+                "this process holds no App private key (builder workers never do); "
+                "tokens for builders are minted by an events worker"
+            )
         now = int(self._clock())
         claims = {
             "iat": now - JWT_BACKDATE_SECONDS,
@@ -94,14 +114,18 @@ class AppAuth:
         return token
 
     def github_for_installation(self, installation_id: int) -> github.Github:
-        """A PyGithub client acting as the installation; its token renews itself as it ages."""
+        """A PyGithub client acting as the installation; its token renews itself as it ages,
+        and every request it makes draws on the installation's shared budget."""
+        transport.install()
+        retry = NoBlindPostRetry()
+        retry.budget = Budget(self._redis, installation_id, self._limits)
         return github.Github(
             auth=_InstallationAuth(self, installation_id),
             base_url=self._api_url,
             timeout=HTTP_TIMEOUT_SECONDS,
             seconds_between_requests=self._request_interval,
             seconds_between_writes=self._write_interval,
-            retry=NoBlindPostRetry(),
+            retry=retry,
         )
 
     def as_app(self, method: str, path: str, **options: Any) -> requests.Response:
@@ -118,11 +142,42 @@ class AppAuth:
             **options,
         )
 
-    def _mint(self, installation_id: int) -> tuple[str, float]:
+    def scoped_token(
+        self, installation_id: int, repo: str, permissions: Mapping[str, str]
+    ) -> ScopedToken:
+        """A token for one repository (`owner/name`) with only `permissions`; never cached.
+
+        Whoever gets it can do that and nothing else, and it is revoked when its job ends.
+        """
+        name = repo.split("/", 1)[1]
+        token, expires_at = self._mint(
+            installation_id, {"repositories": [name], "permissions": dict(permissions)}
+        )
+        return ScopedToken(token, expires_at, repo, dict(permissions))
+
+    def _mint(
+        self, installation_id: int, scope: Mapping[str, object] | None = None
+    ) -> tuple[str, float]:
+        """A new installation token; a 5xx or a dropped connection is tried again, since
+        minting twice only makes a second token that nobody uses."""
+        for pause in (*TOKEN_RETRY_SECONDS, None):
+            try:
+                return self._mint_once(installation_id, scope)
+            except GitHubAuthError as exc:
+                if pause is None or not (exc.status is None or exc.status >= 500):
+                    raise
+                log.warning("installation %s: token request failed; again", installation_id)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _mint_once(
+        self, installation_id: int, scope: Mapping[str, object] | None = None
+    ) -> tuple[str, float]:
         url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"
         try:
             response = self._session.post(
                 url,
+                json=dict(scope) if scope else None,
                 headers={
                     "Authorization": f"Bearer {self.jwt()}",
                     "Accept": "application/vnd.github+json",
@@ -134,6 +189,10 @@ class AppAuth:
             raise GitHubAuthError(
                 f"installation {installation_id}: token request failed: {type(exc).__name__}"
             ) from None
+        # Made with requests, not PyGithub: counted here rather than by its logger.
+        observe.record_response(
+            self._redis, "POST", url, response.status_code, dict(response.headers)
+        )
         if response.status_code != 201:
             raise GitHubAuthError(
                 f"installation {installation_id}: GitHub answered {response.status_code} "
@@ -147,6 +206,53 @@ class AppAuth:
             extra={"installation_id": installation_id, "expires_at": body["expires_at"]},
         )
         return str(body["token"]), expires_at
+
+
+@dataclass(frozen=True, repr=False)
+class ScopedToken:
+    """An installation token narrowed to one repository and a few permissions."""
+
+    token: str
+    expires_at: float
+    repo: str
+    permissions: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"ScopedToken(repo={self.repo!r}, permissions={self.permissions!r})"
+
+
+def revoke(api_url: str, token: str, session: requests.Session | None = None) -> bool:
+    """Revoke an installation token with itself (`DELETE /installation/token`); True when done.
+
+    Needs no App key, so a builder worker revokes the tokens it was given.
+    """
+    try:
+        response = (session or requests.Session()).delete(
+            f"{api_url}/installation/token",
+            headers={
+                "Authorization": f"token {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        log.warning("could not revoke a token: %s", type(exc).__name__)
+        return False
+    # 401: expired or revoked already, which is what we wanted.
+    return response.status_code in (204, 401)
+
+
+def github_for_token(settings: Settings, token: str) -> github.Github:
+    """A PyGithub client acting with one fixed token (a scoped token of a builder job)."""
+    return github.Github(
+        auth=github.Auth.Token(token),
+        base_url=settings.github_api_url,
+        timeout=HTTP_TIMEOUT_SECONDS,
+        seconds_between_requests=settings.github_request_interval,
+        seconds_between_writes=settings.github_write_interval,
+        retry=NoBlindPostRetry(),
+    )
 
 
 class _InstallationAuth(Auth):

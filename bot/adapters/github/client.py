@@ -28,13 +28,17 @@ from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from bot.errors import FileTooLarge
+from bot.errors import FileTooLarge, ForeignObject, GitHubRateLimited
+from bot.inputs.discovery import path_problem
+from bot.plan.subissues import IssueRef, SubIssue
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 2.0)
+# How far back a reused branch is checked for commits that are not the App's.
+MAX_WALK = 200
 
 
 class MergeConflict(Exception):
@@ -52,7 +56,8 @@ def is_transient(exc: BaseException) -> bool:
     """A failure that may pass, and whose request may nevertheless have been carried out."""
     if isinstance(exc, GithubException):
         return exc.status >= 500
-    return isinstance(exc, requests.RequestException)
+    # The installation's budget is spent for a while: trying later is the whole remedy.
+    return isinstance(exc, requests.RequestException | GitHubRateLimited)
 
 
 def _pause(attempt: int) -> None:
@@ -128,7 +133,14 @@ class RepoClient:
         return self._repo.get_git_ref(f"heads/{branch}").object.sha
 
     def read_file(self, path: str, ref: str, max_bytes: int = 2 * 1024 * 1024) -> str | None:
-        """A text file at a ref, or None when there is no such file (or it is a directory)."""
+        """A text file at a ref, or None when there is no such file (or it is a directory).
+
+        PyGithub percent-encodes each segment; a path with `..`, `.` or URL syntax is refused
+        before it is sent, since a client may resolve dot segments and leave the endpoint.
+        """
+        problem = path_problem(path)
+        if problem is not None:
+            raise ValueError(problem)
         try:
             content = self._repo.get_contents(path, ref=ref)
         except UnknownObjectException:
@@ -154,6 +166,50 @@ class RepoClient:
 
     def pull_files(self, number: int) -> list[str]:
         return [f.filename for f in self._repo.get_pull(number).get_files()]
+
+    # -- sub-issues and "blocked by" --------------------------------------------------------
+
+    def sub_issues(self, number: int) -> list[SubIssue]:
+        """The issue's sub-issues in their order, each with the issues it is blocked by.
+
+        Through PyGithub's requester: the endpoints are newer than the PyGithub we require.
+        """
+        found = []
+        for data in self._pages(f"/repos/{self.full_name}/issues/{number}/sub_issues"):
+            sub = int(data["number"])
+            blockers = self._pages(f"/repos/{self.full_name}/issues/{sub}/dependencies/blocked_by")
+            found.append(
+                SubIssue(
+                    ref=self._issue_ref(data),
+                    title=str(data.get("title") or ""),
+                    body=str(data.get("body") or ""),
+                    author=str((data.get("user") or {}).get("login") or ""),
+                    blocked_by=tuple(self._issue_ref(b) for b in blockers),
+                )
+            )
+        return found
+
+    def _issue_ref(self, data: dict[str, Any]) -> IssueRef:
+        # repository_url ends in /repos/OWNER/NAME; another repository's issue keeps its name.
+        parts = str(data.get("repository_url") or "").rstrip("/").split("/")
+        repo = "/".join(parts[-2:]) if len(parts) >= 2 else self.full_name
+        return IssueRef(
+            number=int(data["number"]),
+            closed=data.get("state") == "closed",
+            repo="" if repo.lower() == self.full_name.lower() else repo,
+        )
+
+    def _pages(self, path: str, per_page: int = 100) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in range(1, 101):  # GitHub allows 100 sub-issues: a bound, not a limit
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "GET", path, parameters={"per_page": per_page, "page": page}
+            )
+            batch = data if isinstance(data, list) else []
+            items += batch
+            if len(batch) < per_page:
+                break
+        return items
 
     # -- branches and merges -------------------------------------------------------------------
 
@@ -207,15 +263,26 @@ class RepoClient:
             return False
         return status in ("ahead", "identical")
 
-    def ensure_started_branch(self, branch: str, parent_sha: str, message: str) -> str:
+    def ensure_started_branch(
+        self, branch: str, parent_sha: str, message: str, app_name: str
+    ) -> str:
         """The branch's head; when new, it starts with an empty commit on `parent_sha`.
 
         GitHub refuses a pull request with no commits between head and base, and a phase's
         draft PR opens before its builder has written anything: the empty commit marks the
-        start of the phase and lets the PR exist from the first minute.
+        start of the phase and lets the PR exist from the first minute. An existing branch is
+        reused only when it descends from `parent_sha` by commits whose author is the App (a job
+        delivered twice, a phase tried again); anything else raises ForeignObject.
         """
         existing = self._ref_sha(branch)
         if existing is not None:
+            foreign = self._foreign_commit(existing, {parent_sha}, app_name)
+            if foreign is not None:
+                raise ForeignObject(
+                    f"The branch `{branch}` exists already at {existing[:7]}, which {foreign}; "
+                    f"it is not this phase's start ({parent_sha[:7]}), so nothing is built on "
+                    "it. Delete the branch (or rename it) and start the run again."
+                )
             return existing
         parent = self._repo.get_git_commit(parent_sha)
         # A commit object that no ref points to is harmless, so creating it twice is too.
@@ -223,6 +290,50 @@ class RepoClient:
             lambda: self._repo.create_git_commit(message, parent.tree, [parent]), "start commit"
         )
         return self.ensure_branch(branch, commit.sha)
+
+    def ensure_merge_branch(self, branch: str, heads: list[str], app_name: str) -> str:
+        """The `-base` branch of a phase with several dependencies, at `heads[0]` when new.
+
+        An existing one is reused only when it holds exactly some of `heads` merged by the
+        App (a job delivered twice); anything else raises ForeignObject.
+        """
+        existing = self._ref_sha(branch)
+        if existing is None:
+            return self.ensure_branch(branch, heads[0])
+        if not self._only_merges_of(existing, heads, app_name):
+            raise ForeignObject(
+                f"The branch `{branch}` exists already at {existing[:7]}, which is not a merge "
+                f"of this phase's dependencies' heads ({', '.join(h[:7] for h in heads)}) "
+                "alone, so nothing is built on it. Delete the branch and start the run again."
+            )
+        return existing
+
+    def _foreign_commit(self, head: str, bases: set[str], app_name: str) -> str | None:
+        """Why `head` is not `bases` plus commits by the App; None when it is."""
+        sha, seen = head, 0
+        while sha not in bases:
+            if seen == MAX_WALK:
+                return f"is more than {MAX_WALK} commits from it"
+            commit = self._repo.get_git_commit(sha)
+            if commit.author.name != app_name:
+                return f"holds commit {sha[:7]} by {commit.author.name} <{commit.author.email}>"
+            if len(commit.parents) != 1:
+                return f"holds merge commit {sha[:7]}"
+            sha, seen = commit.parents[0].sha, seen + 1
+        return None
+
+    def _only_merges_of(self, head: str, heads: list[str], app_name: str) -> bool:
+        if head == heads[0]:
+            return True
+        commit = self._repo.get_git_commit(head)
+        if commit.author.name != app_name:
+            return False
+        parents = [p.sha for p in commit.parents]
+        return (
+            len(parents) == 2
+            and parents[1] in heads[1:]
+            and self._only_merges_of(parents[0], heads, app_name)
+        )
 
     def merge(self, base_branch: str, head: str, message: str) -> str:
         """Merge `head` into `base_branch` on GitHub; the new head of `base_branch`.
@@ -247,8 +358,18 @@ class RepoClient:
         """
 
         def find() -> PullRequest | None:
-            pulls = self._repo.get_pulls(state="open", head=f"{self.owner}:{head}", base=base)
-            return next(iter(pulls), None)
+            pulls = list(self._repo.get_pulls(state="open", head=f"{self.owner}:{head}"))
+            ours = [p for p in pulls if p.base.ref == base and p.head.ref == head]
+            if ours:
+                return ours[0]
+            if pulls:
+                other = pulls[0]
+                raise ForeignObject(
+                    f"An open pull request from `{head}` exists already, #{other.number} into "
+                    f"`{other.base.ref}` (this phase's PR targets `{base}`), so nothing is "
+                    f"built on it. Close #{other.number} and start the run again."
+                )
+            return None
 
         def create(as_draft: bool = draft) -> PullRequest:
             text = body if as_draft == draft else f"{body}\n\n{NO_DRAFTS_NOTE}"
@@ -305,6 +426,8 @@ class RepoClient:
         existing = self._comment_if_ours(issue_number, known_id, marker) if known_id else None
         existing = existing or self._find_ours(issue_number, marker)
         if existing is not None:
+            if existing.body == body:
+                return existing.id  # nothing new to show: an edit would only spend the budget
             try:
                 _retry(lambda: existing.edit(body), "status comment")
                 return existing.id

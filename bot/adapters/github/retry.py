@@ -19,8 +19,19 @@ from urllib3.util.retry import Retry
 
 
 class NoBlindPostRetry(GithubRetry):
+    # The installation's shared budget (bot.adapters.github.budget), when the client has one:
+    # then rate-limit answers are its to wait out (every worker together), not this policy's.
+    budget: Any = None
+
+    def new(self, **kw: Any) -> NoBlindPostRetry:
+        copy: NoBlindPostRetry = super().new(**kw)
+        copy.budget = self.budget
+        return copy
+
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" and status_code >= 500:
+            return False
+        if self.budget is not None and status_code in (403, 429):
             return False
         return bool(super().is_retry(method, status_code, has_retry_after))
 

@@ -3,12 +3,13 @@
 The phase state machine it implements is the table in bot/core/transitions.py (drawn in the
 README). One module per concern contributes handlers: `dispatch` (starting phases, ending
 runs), `building` (merge, prepare, queue, build, retry, deadlines) and `stopping` (failure,
-blocking, cancel).
+blocking, cancel) and `control` (retry and skip by people).
 
 Stale or duplicate events (another iteration or attempt, a phase not in the status the event
 expects, a finished run) return the very same state and no effects; the version is bumped once
 per event that changes anything. Every event that changes something emits one
-UpdateStatusComment, and every phase that changed and has a check run gets an UpdateCheckRun.
+UpdateStatusComment, and every phase that changed and has a check run (or failed, or is
+blocked, and so needs one) gets an UpdateCheckRun.
 """
 
 from __future__ import annotations
@@ -16,14 +17,56 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.effects import Effect, OpenIntegration, UpdateCheckRun, UpdateStatusComment
-from bot.core.events import Event, StatusRequested
-from bot.core.reducer import building, dispatch, stopping
+from bot.core.events import (
+    CheckRunOpened,
+    Event,
+    PhaseBuilt,
+    PhaseEvent,
+    PhasePrepared,
+    StatusRequested,
+)
+from bot.core.reducer import building, control, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
-from bot.core.state import RunState, RunStatus
+from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 
 __all__ = ["Step", "reduce"]
 
-_HANDLERS: dict[type, Handler] = {**dispatch.HANDLERS, **building.HANDLERS, **stopping.HANDLERS}
+_HANDLERS: dict[type, Handler] = {
+    **dispatch.HANDLERS,
+    **building.HANDLERS,
+    **stopping.HANDLERS,
+    **control.HANDLERS,
+}
+
+
+def shows_check_run(phase: PhaseState) -> bool:
+    """Whether the phase has a check run to keep up to date, or needs one made: a phase that
+    failed, was blocked or waits for a person's resolution before it had its own gets one,
+    so the Checks view says why."""
+    return phase.check_run_id is not None or phase.status in (
+        PhaseStatus.FAILED,
+        PhaseStatus.BLOCKED,
+        PhaseStatus.CONFLICTED,
+    )
+
+
+def _shown_already(event: Event, state: RunState) -> str | None:
+    """The phase whose check run was just made showing its new state: no edit needed."""
+    if isinstance(event, CheckRunOpened):
+        return event.phase_id
+    phase = state.phases.get(event.phase_id) if isinstance(event, PhaseEvent) else None
+    if phase is None:
+        return None
+    if isinstance(event, PhasePrepared) and phase.status is PhaseStatus.QUEUED:
+        return event.phase_id  # created showing it queued (workers/preparing.py)
+    if (
+        isinstance(event, PhaseBuilt)
+        and event.check_run_id is not None
+        and phase.status is PhaseStatus.DONE
+        and phase.check_run_id == event.check_run_id
+    ):
+        return event.phase_id  # moved to the new head showing it done (workers/builders.py)
+    return None
 
 
 def reduce(state: RunState, event: Event) -> Step:
@@ -44,9 +87,10 @@ def reduce(state: RunState, event: Event) -> Step:
         effects = [*effects, OpenIntegration()]
     version = state.version + 1
     changed = replace(changed, version=version)
+    opened = _shown_already(event, changed)
     checks: list[Effect] = [
         UpdateCheckRun(phase_id=pid, version=version)
         for pid, phase in changed.phases.items()
-        if phase.check_run_id is not None and phase != state.phases[pid]
+        if phase != state.phases[pid] and pid != opened and shows_check_run(phase)
     ]
     return changed, [*effects, *dispatched, *checks, UpdateStatusComment(version=version)]

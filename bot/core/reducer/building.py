@@ -190,7 +190,7 @@ def _phase_build_failed(state: RunState, event: PhaseBuildFailed) -> Step:
 def _attempt_failed(
     state: RunState, phase: PhaseState, error: str, log_tail: str, at: float
 ) -> Step:
-    if phase.attempt <= state.settings.retries:
+    if phase.attempt - phase.first_attempt < state.settings.retries:
         # Retry on the same branch: the PR and check run stay, only the attempt moves on.
         retry = move(
             phase,

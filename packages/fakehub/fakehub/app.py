@@ -6,17 +6,30 @@ import functools
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from fakehub import permissions
 from fakehub.auth import AuthError
 from fakehub.errors import ApiError
 from fakehub.faults import Fault, FaultKind, LoggedRequest
 from fakehub.hub import Hub
-from fakehub.routes import apps, checks, contents, control, git_http, issues, pulls, repos
+from fakehub.limits import DOCS, MESSAGE
+from fakehub.routes import (
+    apps,
+    checks,
+    contents,
+    control,
+    git_http,
+    issues,
+    pulls,
+    relations,
+    repos,
+)
 from fakehub.routes.common import API_PREFIX, HUB_ENVIRON_KEY, hub, json_response
 
 if TYPE_CHECKING:
@@ -32,7 +45,7 @@ def create_app() -> Flask:
     app = Flask(__name__)
     # The stand-in answers like GitHub: JSON errors, never Flask's HTML pages.
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    for blueprint in (repos.bp, contents.bp, issues.bp, pulls.bp, checks.bp, apps.bp):
+    for blueprint in (repos.bp, contents.bp, issues.bp, relations.bp, pulls.bp, checks.bp, apps.bp):
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_fakehub")
     app.register_blueprint(git_http.bp)
@@ -105,11 +118,17 @@ def _before() -> Response | None:
     except AuthError as exc:
         g.principal = None
         return _error_response(ApiError(401, str(exc)))
+    needed = permissions.required(request.method, _rest_path())
+    if g.principal is not None and needed is not None and not g.principal.may(*needed):
+        return _error_response(ApiError(403, "Resource not accessible by integration"))
     if the_hub.conformance is not None:
         payload = _json_or_none(request.get_data(cache=True))
         the_hub.add_violations(
             the_hub.conformance.check_request(request.method, _rest_path(), payload)
         )
+    over = _enter_limits(the_hub)
+    if over is not None:
+        return over
     fault = the_hub.faults.take(request.method, _rest_path())
     g.fault = fault
     if fault is None:
@@ -122,11 +141,37 @@ def _before() -> Response | None:
     return _fault_response(fault)
 
 
+def _caller() -> str:
+    principal = g.get("principal")
+    return principal.user.login if principal is not None else "anonymous"
+
+
+def _enter_limits(the_hub: Hub) -> Response | None:
+    """Refuse a request past GitHub's secondary limits, when they are switched on."""
+    if request.path.endswith("/access_tokens"):
+        return None  # the App's own token requests: not the installation's content
+    over = the_hub.limits.enter(_caller(), request.method, the_hub.clock.now())
+    if over is None:
+        g.limited = True
+        return None
+    limits = the_hub.limits.limits
+    request_id = uuid.uuid4().hex[:16].upper()
+    response = json_response(
+        {"message": MESSAGE.format(id=request_id), "documentation_url": DOCS}, limits.status
+    )
+    response.headers["retry-after"] = str(limits.retry_after)
+    response.headers["x-github-request-id"] = request_id
+    g.fault = Fault(FaultKind.SECONDARY_RATE_LIMIT, status=limits.status, times=None)
+    g.secondary = over
+    return response
+
+
 def _fault_response(fault: Fault) -> Response:
     if fault.kind is FaultKind.PRIMARY_RATE_LIMIT:
         response = _error_response(ApiError(403, "API rate limit exceeded for installation."))
         response.headers["x-ratelimit-remaining"] = "0"
-        response.headers["x-ratelimit-reset"] = str(int(hub().clock.now()) + 60)
+        reset = int(hub().clock.now()) + fault.reset_after
+        response.headers["x-ratelimit-reset"] = str(reset)
         return response
     if fault.kind is FaultKind.SECONDARY_RATE_LIMIT:
         message = (
@@ -146,6 +191,8 @@ def _after(response: Response) -> Response:
     the_hub = hub()
     area = _area()
     fault: Fault | None = g.get("fault")
+    if g.pop("limited", False):
+        the_hub.limits.leave(_caller())
     if area == "rest":
         if fault is not None and fault.kind is FaultKind.ERROR_AFTER:
             # The work is done and stays done; only the answer is lost.

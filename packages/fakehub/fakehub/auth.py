@@ -33,6 +33,22 @@ class Kind(StrEnum):
 class Principal:
     kind: Kind
     user: User  # for the App and its installation: the App's bot user
+    token: Token | None = None  # the token it authenticated with, with its scope
+
+    def may_see(self, repo_id: int) -> bool:
+        """Whether a narrowed installation token covers this repository."""
+        scope = self.token.repository_ids if self.token else None
+        return scope is None or repo_id in scope
+
+    def may(self, permission: str, level: str) -> bool:
+        """Whether the token holds `permission` at `level` (`read` or `write`) or above."""
+        granted = self.token.permissions if self.token else None
+        if granted is None:
+            return True
+        if permission == "metadata":  # every installation token can read metadata
+            return True
+        have = granted.get(permission)
+        return have == "write" or (have == "read" and level == "read")
 
 
 @dataclass
@@ -115,12 +131,18 @@ class Authenticator:
             raise AuthError("'Issuer' claim ('iss') must be an Integer")
         return Principal(Kind.APP, self.app.bot)
 
-    def issue_installation_token(self) -> Token:
+    def issue_installation_token(
+        self,
+        repository_ids: frozenset[int] | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> Token:
         token = Token(
             token="ghs_" + secrets.token_urlsafe(27),
             user=self.app.bot,
             expires_at=self.clock.now() + TOKEN_LIFETIME,
             installation_id=self.app.installation_id,
+            repository_ids=repository_ids,
+            permissions=permissions,
         )
         with self.store.lock:
             self.store.tokens[token.token] = token
@@ -140,7 +162,11 @@ class Authenticator:
         if found.expires_at is not None and found.expires_at <= self.clock.now():
             raise AuthError("Bad credentials")
         kind = Kind.INSTALLATION if found.installation_id is not None else Kind.USER
-        return Principal(kind, found.user)
+        return Principal(kind, found.user, found)
+
+    def revoke(self, token: str) -> None:
+        with self.store.lock:
+            self.store.tokens.pop(token, None)
 
     def from_header(self, header: str | None) -> Principal | None:
         """The caller named by an Authorization header (None when there is none)."""

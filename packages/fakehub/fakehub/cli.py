@@ -122,6 +122,9 @@ def _add_actions(commands: Any) -> None:
     )
     action("open-issue", "open an issue", "repo", "title").add_argument("--body", default="")
     action("comment", "comment on an issue or pull", "repo", "number", "body")
+    action("close-issue", "close an issue", "repo", "number")
+    action("add-sub-issue", "make issue CHILD a sub-issue of PARENT", "repo", "parent", "child")
+    action("block", "mark issue NUMBER as blocked by issue BLOCKER", "repo", "number", "blocker")
     action(
         "review", "review a pull: APPROVE, REQUEST_CHANGES or COMMENT", "repo", "number", "event"
     ).add_argument("--body", default="")
@@ -151,6 +154,15 @@ def _act(args: argparse.Namespace) -> int:
             result = {
                 "id": control.comment(args.repo, int(args.number), args.user, args.body)["id"]
             }
+        case "close-issue":
+            found = control.update_issue(args.repo, int(args.number), args.user, state="closed")
+            result = {"number": found["number"], "state": found["state"]}
+        case "add-sub-issue":
+            control.add_sub_issue(args.repo, int(args.parent), int(args.child), args.user)
+            result = {"parent": int(args.parent), "sub_issue": int(args.child)}
+        case "block":
+            control.add_blocked_by(args.repo, int(args.number), int(args.blocker), args.user)
+            result = {"number": int(args.number), "blocked_by": int(args.blocker)}
         case "review":
             found = control.review(args.repo, int(args.number), args.user, args.event, args.body)
             result = {"id": found["id"], "state": found["state"]}

@@ -93,6 +93,30 @@ class FakeHubControl:
             "POST", f"/repos/{full_name}/issues/{number}/comments", {"user": user, "body": body}
         )
 
+    def update_issue(
+        self, full_name: str, number: int, user: str, **changes: Any
+    ) -> dict[str, Any]:
+        """Edit an issue: title, body, state ("closed" closes it), state_reason."""
+        return self._call("PATCH", f"/repos/{full_name}/issues/{number}", {"user": user, **changes})
+
+    def add_sub_issue(self, full_name: str, parent: int, child: int, user: str) -> dict[str, Any]:
+        """Make issue `child` a sub-issue of `parent` (both numbers in `full_name`)."""
+        return self._call(
+            "POST",
+            f"/repos/{full_name}/issues/{parent}/sub_issues",
+            {"user": user, "number": child},
+        )
+
+    def add_blocked_by(
+        self, full_name: str, number: int, blocker: int, user: str
+    ) -> dict[str, Any]:
+        """Mark issue `number` as blocked by issue `blocker` (both in `full_name`)."""
+        return self._call(
+            "POST",
+            f"/repos/{full_name}/issues/{number}/blocked_by",
+            {"user": user, "number": blocker},
+        )
+
     def edit_comment(
         self, full_name: str, comment_id: int, body: str, user: str | None = None
     ) -> dict[str, Any]:
@@ -188,11 +212,21 @@ class FakeHubControl:
     ) -> dict[str, Any]:
         """kind: error, error_after, primary_rate_limit, secondary_rate_limit, delay.
 
-        Options: status, times (None: unlimited), delay, retry_after.
+        Options: status, times (None: unlimited), delay, retry_after, reset_after (seconds
+        from now to a primary limit's reset).
         """
         return self._call(
             "POST", "/faults", {"kind": kind, "method": method, "path": path, **options}
         )
+
+    def set_limits(self, enabled: bool = True, **numbers: int) -> dict[str, Any]:
+        """Enforce GitHub's secondary limits (80 writes a minute, 500 an hour, 100 at once),
+        or other numbers, answering as GitHub does; `enabled=False` switches them off."""
+        return dict(self._call("PUT", "/limits", {"enabled": enabled, **numbers}))
+
+    def limits(self) -> dict[str, Any]:
+        """The secondary limits in force (`enabled` False: none)."""
+        return dict(self._call("GET", "/limits"))
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

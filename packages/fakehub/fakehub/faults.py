@@ -32,6 +32,7 @@ class Fault:
     times: int | None = 1
     delay: float = 0.0
     retry_after: int = 1
+    reset_after: int = 60  # a primary limit's reset, this many seconds from now
     id: int = 0
     hits: int = 0
 
@@ -43,7 +44,16 @@ class Fault:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
-        allowed = {"kind", "method", "path", "status", "times", "delay", "retry_after"}
+        allowed = {
+            "kind",
+            "method",
+            "path",
+            "status",
+            "times",
+            "delay",
+            "retry_after",
+            "reset_after",
+        }
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

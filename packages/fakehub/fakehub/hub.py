@@ -15,6 +15,7 @@ from fakehub.clock import Clock, iso
 from fakehub.faults import Faults, RequestLog
 from fakehub.gitrepo import GitRepo, Person
 from fakehub.hooks import Conformance
+from fakehub.limits import LimitKeeper
 from fakehub.render import JSON, Urls
 from fakehub.store import Issue, Permission, Repo, Store, User
 from fakehub.webhooks import WebhookSender
@@ -47,6 +48,7 @@ class Hub:
         self.violations: list[str] = []
         self._violations_lock = threading.Lock()
         self.faults = Faults()
+        self.limits = LimitKeeper()
         self.requests = RequestLog()
         # Calls per caller in the current hour: (window start, count), for x-ratelimit-*.
         self.rate_counters: dict[str, tuple[int, int]] = {}

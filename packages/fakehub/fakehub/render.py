@@ -358,3 +358,22 @@ def pull_ref_min(urls: Urls, repo: Repo, ref_name: str, sha: str) -> JSON:
         "sha": sha,
         "repo": {"id": repo.id, "url": urls.repo_api(repo), "name": repo.name},
     }
+
+
+def organization(urls: Urls, owner: User) -> JSON:
+    """The account owning a repository, in the shape webhooks give `organization`."""
+    api = f"{urls.api}/orgs/{owner.login}"
+    return {
+        "login": owner.login,
+        "id": owner.id,
+        "node_id": node_id("Organization", owner.id),
+        "url": api,
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events",
+        "hooks_url": f"{api}/hooks",
+        "issues_url": f"{api}/issues",
+        "members_url": f"{api}/members{{/member}}",
+        "public_members_url": f"{api}/public_members{{/member}}",
+        "avatar_url": f"{urls.web}/avatars/u/{owner.id}",
+        "description": None,
+    }

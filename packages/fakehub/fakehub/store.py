@@ -119,6 +119,11 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     pull: Pull | None = None
+    # Sub-issues and "blocked by" relations hold issue ids (GitHub's API names issues by id
+    # there); `parent` is the parent issue's id.
+    parent: int | None = None
+    sub_issues: list[int] = field(default_factory=list)
+    blocked_by: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +184,10 @@ class Token:
     user: User
     expires_at: float | None  # None: a personal token that does not expire
     installation_id: int | None = None
+    # An installation token narrowed at its request: these repository ids only (None: all of
+    # the installation's), these permissions only (None: all of the App's).
+    repository_ids: frozenset[int] | None = None
+    permissions: dict[str, str] | None = None
 
 
 class Store:
@@ -212,6 +221,15 @@ class Store:
     def repo(self, owner: str, name: str) -> Repo | None:
         with self.lock:
             return self.repos.get(f"{owner}/{name}".lower())
+
+    def find_issue(self, issue_id: int) -> tuple[Repo, Issue] | None:
+        """An issue of any repository, by its id."""
+        with self.lock:
+            for repo in self.repos.values():
+                for issue in repo.issues.values():
+                    if issue.id == issue_id:
+                        return repo, issue
+            return None
 
     def find_comment(self, repo: Repo, comment_id: int) -> Comment | None:
         with self.lock:

@@ -7,6 +7,7 @@ plan, comments `/porch parallel` as a maintainer, and narrates the run until it 
 
 from __future__ import annotations
 
+import secrets
 import shlex
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from typing import TextIO
 import redis
 
 from bot.adapters.store import RunStore
-from bot.core import render
+from bot.core import access, render
 from bot.core.state import RunState
 from bot.plan.graph import analyse
 from bot.plan.parse import parse_plan
@@ -56,8 +57,12 @@ def builder_config(timeline: Path, sleep: float, fail: str = "", max_parallel: i
         f"SCRIPTED_BUILDER_TIMELINE={shlex.quote(str(timeline))} "
         f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPTED_BUILDER))}"
     )
+    # Unsandboxed, and flagged so in the status comment: the scripted builder writes its
+    # timeline to a file of the demo's, outside the clone, which a sandbox would not let it
+    # reach. The product's tests run builders in the sandbox.
     return (
         f"builder:\n  command: {command}\n  timeout_minutes: 5\n  retries: 0\n"
+        "  sandbox: none\n"
         f"max_parallel_builders: {max_parallel}\n"
     )
 
@@ -156,12 +161,25 @@ def report(result: RunResult, plan_text: str, out: TextIO) -> None:
     print(render.status_comment(state), file=out)
 
 
-def main(plan_path: Path | None = None, builder_sleep: float = 2.0, workers: int = 2) -> int:
+def dashboard_addresses(stack: LocalStack, state: RunState, token: str) -> list[str]:
+    """The run's page by its signed link, and the list of runs with the operator token."""
+    key = access.link_key(stack.credentials["webhook_secret"])
+    return [
+        access.run_link(stack.web_url, key, state.run_id, time.time()),
+        f"{stack.web_url}/runs?token={token}",
+    ]
+
+
+def main(
+    plan_path: Path | None = None, builder_sleep: float = 2.0, workers: int = 2, keep: bool = False
+) -> int:
     path = plan_path or SAMPLE_PLAN
     plan_text = path.read_text()
+    # A token for this demo only: the operator's view of the local dashboard.
+    token = secrets.token_urlsafe(24)
     with (
         tempfile.TemporaryDirectory(prefix="porch-demo-") as tmp,
-        LocalStack(Path(tmp), workers=workers) as stack,
+        LocalStack(Path(tmp), workers=workers, env={"PORCH_DASHBOARD_TOKEN": token}) as stack,
     ):
         print(
             f"Local GitHub, Redis, the web app and {workers} workers are up; running {path}.",
@@ -174,4 +192,23 @@ def main(plan_path: Path | None = None, builder_sleep: float = 2.0, workers: int
             say=lambda line: print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True),
         )
         report(result, plan_text, sys.stdout)
+        if keep:
+            _keep(stack, result.state, token)
     return 0 if result.state.status.value == "done" else 1
+
+
+def _keep(stack: LocalStack, state: RunState, token: str) -> None:
+    """Leave the stack running, with the dashboard's addresses, until Ctrl+C."""
+    run_page, runs = dashboard_addresses(stack, state, token)
+    print(
+        f"\nEverything keeps running. The run on the dashboard:\n  {run_page}\n"
+        f"Every run (the operator's token):\n  {runs}\n"
+        f"The local GitHub: {stack.credentials['api_url']}  Logs: {stack.logs}\n"
+        "Ctrl+C stops it all.",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nStopping.", flush=True)

@@ -22,6 +22,7 @@ import github
 import requests
 
 from bot.adapters.redis_server import ensure_embedded_server, stop_embedded_server
+from bot.cli.supervisor import APP_SECRET_VARIABLES
 from fakehub.client import FakeHubControl
 from fakehub.envfile import bot_environment
 from fakehub.hub import CREDENTIALS_FILE
@@ -66,9 +67,10 @@ class LocalStack:
     `workers` builders run at once (plus a worker for events where workers take roles).
     """
 
-    def __init__(self, root: Path, workers: int = 2) -> None:
+    def __init__(self, root: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.root = root
         self.workers = workers
+        self.extra_env = dict(env or {})
         self.logs = root / "logs"
         self.web_port = free_port()
         self.hub_port = free_port()
@@ -139,6 +141,9 @@ class LocalStack:
             "REDIS_URL": self.redis_url,
             "PORT": str(self.web_port),
             "PORCH_STATE_DIR": str(self.root / "porch"),
+            # The dashboard's own address, for the links in status comments.
+            "PORCH_PUBLIC_URL": self.web_url,
+            **self.extra_env,
         }
         self._spawn("web", [sys.executable, "-m", "bot", "serve"], self.env)
         _wait_until(
@@ -146,7 +151,11 @@ class LocalStack:
         )
         # As deployed: one events worker, and `workers` builder workers beside it.
         for name, command in worker_commands(self.workers):
-            self._spawn(name, command, self.env)
+            env = self.env
+            if "builders" in command:
+                # As deployed: builder workers hold neither the App's key nor its webhook secret.
+                env = {k: v for k, v in env.items() if k not in APP_SECRET_VARIABLES}
+            self._spawn(name, command, env)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")

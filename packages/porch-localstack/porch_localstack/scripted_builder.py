@@ -27,6 +27,8 @@ def note(kind: str, phase: str) -> None:
 
 def main() -> int:
     phase = os.environ["PORCH_PHASE_ID"]
+    # A safe name for files: an id from a plan may hold `/`, `..` or a shell's metacharacters.
+    name = os.environ.get("PORCH_PHASE_NAME", phase)
     prompt = Path(os.environ["PORCH_PROMPT_FILE"]).read_text()
     note("start", phase)
     pgids = os.environ.get("SCRIPTED_BUILDER_PGIDS")
@@ -42,7 +44,7 @@ def main() -> int:
         print(f"{phase}: failing on purpose", file=sys.stderr)
         note("end", phase)
         return 1
-    target = Path("app") / f"{phase}.py"
+    target = Path("app") / f"{name}.py"
     target.parent.mkdir(exist_ok=True)
     target.write_text(f'"""Written for {phase} by the scripted builder."""\n\nPHASE = {phase!r}\n')
     print(f"wrote {target}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, Response
 
@@ -10,7 +11,16 @@ from fakehub.auth import Kind
 from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.render import APP_PERMISSIONS
-from fakehub.routes.common import hub, json_response, paginate, principal, require_app
+from fakehub.routes.common import (
+    body,
+    hub,
+    json_response,
+    no_content,
+    paginate,
+    principal,
+    require_app,
+)
+from fakehub.store import Repo
 from fakehub.webhooks import Delivery
 
 bp = Blueprint("apps", __name__)
@@ -42,17 +52,82 @@ def get_installation(installation_id: int) -> Response:
 
 @bp.post("/app/installations/<int:installation_id>/access_tokens")
 def create_access_token(installation_id: int) -> Response:
+    """A token for the whole installation, or narrowed by `repositories`/`repository_ids` and
+    `permissions` as GitHub allows (a repository or permission the App lacks is a 422)."""
     require_app()
     _installation(installation_id)
-    token = hub().auth.issue_installation_token()
+    request_body = body()
+    repos = _requested_repos(request_body)
+    permissions = _requested_permissions(request_body)
+    the_hub = hub()
+    token = the_hub.auth.issue_installation_token(
+        frozenset(r.id for r in repos) if repos is not None else None, permissions
+    )
     assert token.expires_at is not None
-    data = {
+    data: dict[str, object] = {
         "token": token.token,
         "expires_at": iso(token.expires_at),
-        "permissions": dict(APP_PERMISSIONS),
-        "repository_selection": "all",
+        "permissions": dict(permissions if permissions is not None else APP_PERMISSIONS),
+        "repository_selection": "selected" if repos is not None else "all",
     }
+    if repos is not None:
+        data["repositories"] = [the_hub.repo_json(r) for r in repos]
     return json_response(data, 201)
+
+
+def _requested_repos(data: dict[str, Any]) -> list[Repo] | None:
+    names, ids = data.get("repositories"), data.get("repository_ids")
+    if names is None and ids is None:
+        return None
+    store = hub().store
+    with store.lock:
+        every = list(store.repos.values())
+    found: list[Repo] = []
+    for name in names or []:
+        # Names without an owner: the installation's account is implied.
+        match = [r for r in every if r.name == name]
+        if not match:
+            raise _not_accessible()
+        found += match
+    for repo_id in ids or []:
+        match = [r for r in every if r.id == repo_id]
+        if not match:
+            raise _not_accessible()
+        found += match
+    return list({r.id: r for r in found}.values())
+
+
+def _not_accessible() -> ApiError:
+    return ApiError(
+        422,
+        "There is at least one repository that does not exist or is not accessible to the "
+        "parent installation.",
+    )
+
+
+def _requested_permissions(data: dict[str, Any]) -> dict[str, str] | None:
+    wanted = data.get("permissions")
+    if wanted is None or wanted == {}:
+        # No permissions named (PyGithub sends `{}`): the installation's own, as on GitHub.
+        return None
+    if not isinstance(wanted, dict):
+        raise ApiError(422, "Invalid request.")
+    order = {"read": 1, "write": 2}
+    for name, level in wanted.items():
+        granted = APP_PERMISSIONS.get(name)
+        if granted is None or order.get(level, 3) > order[granted]:
+            raise ApiError(422, "The permissions requested are not granted to this installation.")
+    return {str(k): str(v) for k, v in wanted.items()}
+
+
+@bp.delete("/installation/token")
+def revoke_installation_token() -> Response:
+    """An installation token revokes itself."""
+    who = principal()
+    if who.kind is not Kind.INSTALLATION or who.token is None:
+        raise ApiError(403, "You must authenticate with an installation access token.")
+    hub().auth.revoke(who.token.token)
+    return no_content()
 
 
 def _delivery_item(number: int, delivery: Delivery) -> dict[str, object]:
@@ -112,6 +187,6 @@ def installation_repositories() -> Response:
         raise ApiError(403, "You must authenticate with an installation access token.")
     the_hub = hub()
     with the_hub.store.lock:
-        repos = list(the_hub.store.repos.values())
+        repos = [r for r in the_hub.store.repos.values() if principal().may_see(r.id)]
     items = [the_hub.repo_json(r) for r in repos]
     return paginate(items, wrap="repositories")

@@ -60,6 +60,9 @@ def get_repo(owner: str, name: str, write: bool = False) -> Repo:
     if found is None:
         raise not_found()
     who = caller()
+    if not principal().may_see(found.id):
+        # As GitHub answers a token narrowed to other repositories: as if it did not exist.
+        raise not_found()
     if principal().kind is Kind.USER:
         role = found.permission_of(who)
         if role is Permission.NONE and found.private:

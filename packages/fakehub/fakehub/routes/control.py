@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from fakehub import checks, issues, merges, pulls, render
+from fakehub import checks, issues, merges, pulls, relations, render
 from fakehub.clock import iso
 from fakehub.errors import ApiError, not_found
 from fakehub.faults import Fault
+from fakehub.limits import SecondaryLimits
 from fakehub.routes.common import body, hub, json_response, no_content
 from fakehub.store import Permission, Repo, User
 
@@ -121,6 +122,40 @@ def edit_comment(owner: str, name: str, comment_id: int) -> Response:
         hub(), repo, found, _actor(data, found.user.login), str(data.get("body") or "")
     )
     return json_response(issues.comment_json(hub(), repo, found))
+
+
+@bp.patch(f"{R}/issues/<int:number>")
+def update_issue(owner: str, name: str, number: int) -> Response:
+    """Edit an issue as a person: title, body, state ("open" or "closed")."""
+    repo = _repo(owner, name)
+    data = body()
+    changes: dict[str, Any] = {
+        k: data[k] for k in ("title", "body", "state", "state_reason") if k in data
+    }
+    found = issues.update_issue(hub(), repo, issues.get_issue(repo, number), _actor(data), changes)
+    return json_response(issues.issue_json(hub(), repo, found))
+
+
+@bp.post(f"{R}/issues/<int:number>/sub_issues")
+def add_sub_issue(owner: str, name: str, number: int) -> Response:
+    """Make issue `number` (of this repository) a sub-issue of this one, as a person."""
+    repo = _repo(owner, name)
+    data = body()
+    parent = issues.get_issue(repo, number)
+    child = issues.get_issue(repo, int(data["number"]))
+    relations.add_sub_issue(hub(), repo, parent, _actor(data), child.id)
+    return json_response(issues.issue_json(hub(), repo, parent), 201)
+
+
+@bp.post(f"{R}/issues/<int:number>/blocked_by")
+def add_blocked_by(owner: str, name: str, number: int) -> Response:
+    """Mark this issue blocked by issue `number` of this repository, as a person."""
+    repo = _repo(owner, name)
+    data = body()
+    issue = issues.get_issue(repo, number)
+    blocker = issues.get_issue(repo, int(data["number"]))
+    relations.add_blocked_by(hub(), repo, issue, _actor(data), blocker.id)
+    return json_response(issues.issue_json(hub(), repo, issue), 201)
 
 
 @bp.post(f"{R}/pulls")
@@ -291,6 +326,22 @@ def add_fault() -> Response:
     except (TypeError, ValueError) as exc:
         raise ApiError(422, str(exc)) from exc
     return json_response(fault.as_dict(), 201)
+
+
+@bp.put("/limits")
+def set_limits() -> Response:
+    """Switch GitHub's secondary limits on or off, with their numbers (off by default)."""
+    try:
+        limits = SecondaryLimits.from_dict(body())
+    except (TypeError, ValueError) as exc:
+        raise ApiError(422, str(exc)) from exc
+    hub().limits.configure(limits)
+    return json_response(limits.as_dict())
+
+
+@bp.get("/limits")
+def get_limits() -> Response:
+    return json_response(hub().limits.limits.as_dict())
 
 
 @bp.get("/faults")

@@ -48,9 +48,14 @@ def git_service(owner: str, name: str, service: str) -> Response:
     if who is None:
         # Repositories are private: every git request needs a valid token.
         return _challenge("Invalid username or token.")
+    pushing = service == "git-receive-pack" or request.args.get("service") == "git-receive-pack"
+    if who.kind is Kind.INSTALLATION and not who.may_see(repo.id):
+        return Response("Repository not found.\n", status=404, mimetype="text/plain")
+    if who.kind is Kind.INSTALLATION and not who.may("contents", "write" if pushing else "read"):
+        message = f"Permission to {repo.full_name}.git denied to {who.user.login}.\n"
+        return Response(message, status=403, mimetype="text/plain")
     if who.kind is Kind.USER:
         role = repo.permission_of(who.user)
-        pushing = service == "git-receive-pack" or request.args.get("service") == "git-receive-pack"
         if role is Permission.NONE or (pushing and role.rank < Permission.WRITE.rank):
             message = f"Permission to {repo.full_name}.git denied to {who.user.login}.\n"
             return Response(message, status=403, mimetype="text/plain")
