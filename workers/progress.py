@@ -87,7 +87,9 @@ def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComm
         rt.redis.set(f"{key}:dirty", 1)
         _render_later(rt, state, key, wait)
         return
-    _render_newest(rt, key, lambda: _render_status_comment(rt, run_id))
+    # A person who asked sees the comment edited, even when nothing in it changed.
+    asked = effect.requested_at is not None
+    _render_newest(rt, key, lambda: _render_status_comment(rt, run_id, force=asked))
 
 
 def _since_last_edit(rt: Runtime, key: str) -> float:
@@ -134,7 +136,7 @@ def _render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> Non
             lock.release()
 
 
-def _render_status_comment(rt: Runtime, run_id: str) -> None:
+def _render_status_comment(rt: Runtime, run_id: str, force: bool = False) -> None:
     state = rt.store.load(run_id)
     if state is None:
         return
@@ -144,6 +146,7 @@ def _render_status_comment(rt: Runtime, run_id: str) -> None:
         render.status_marker(run_id),
         status_comment_body(rt, state),
         int(known) if known else None,
+        force=force,
     )
     rt.redis.set(keys.status_comment(run_id), comment_id)
     if rt.settings.status_interval > 0:

@@ -75,7 +75,10 @@ def builder_tokens(rt: Runtime, run_id: str, phase_id: str) -> Iterator[JobToken
     try:
         yield tokens
     finally:
+        state = rt.store.load(run_id)
         for token in tokens.secrets:
+            if state is not None:
+                rt.auth.budget(state.installation_id).before("DELETE")
             if not revoke(rt.settings.github_api_url, token):
                 log.warning("run %s: a token of %s was not revoked", run_id, phase_id)
 

@@ -5,6 +5,7 @@ stopped before they had a branch."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ P = PhaseStatus
 def _failing_phase_2(porch: Porch, tmp_path: Path) -> tuple[int, Path]:
     """A diamond whose phase 2 fails until the flag file exists: a run that ended failed."""
     flag = tmp_path / "phase_2-may-pass"
+    # The builder runs in its sandbox: the flag's folder must be in its (read-only) view.
+    os.environ["PORCH_SANDBOX_PATHS"] += f":{tmp_path}"
     command = (
         f'sh -c \'test "$PORCH_PHASE_ID" != phase_2 || test -f {flag} || exit 1; '
         f"exec python3 {BUILDER}'"

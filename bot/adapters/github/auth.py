@@ -170,10 +170,19 @@ class AppAuth:
                 time.sleep(pause)
         raise AssertionError("unreachable")
 
+    def budget(self, installation_id: int) -> Budget:
+        """The installation's shared budget of writes, for requests made outside PyGithub."""
+        return Budget(self._redis, installation_id, self._limits)
+
     def _mint_once(
         self, installation_id: int, scope: Mapping[str, object] | None = None
     ) -> tuple[str, float]:
         url = f"{self._api_url}/app/installations/{installation_id}/access_tokens"
+        # A narrowed token is minted per builder job: a write like any other, so it draws on
+        # the budget (the installation's own cached token is minted once an hour).
+        budget = self.budget(installation_id) if scope else None
+        if budget is not None:
+            budget.before("POST")
         try:
             response = self._session.post(
                 url,
@@ -193,6 +202,8 @@ class AppAuth:
         observe.record_response(
             self._redis, "POST", url, response.status_code, dict(response.headers)
         )
+        if budget is not None:
+            budget.after(response.status_code, dict(response.headers))
         if response.status_code != 201:
             raise GitHubAuthError(
                 f"installation {installation_id}: GitHub answered {response.status_code} "

@@ -416,7 +416,7 @@ class RepoClient:
         ).id
 
     def upsert_comment(
-        self, issue_number: int, marker: str, body: str, known_id: int | None
+        self, issue_number: int, marker: str, body: str, known_id: int | None, force: bool = False
     ) -> int:
         """Edit our comment carrying `marker` (by its id, else found by the marker), or post it.
 
@@ -426,7 +426,7 @@ class RepoClient:
         existing = self._comment_if_ours(issue_number, known_id, marker) if known_id else None
         existing = existing or self._find_ours(issue_number, marker)
         if existing is not None:
-            if existing.body == body:
+            if existing.body == body and not force:
                 return existing.id  # nothing new to show: an edit would only spend the budget
             try:
                 _retry(lambda: existing.edit(body), "status comment")
