@@ -28,6 +28,7 @@ from bot.adapters.github.auth import github_for_token
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
 from bot.adapters.sandbox import Sandbox, extra_paths_from_env, sandbox_problem
+from bot.core.consultation import rebuttal_comment, rebuttal_marker, round_feedback
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.names import safe_name
@@ -129,6 +130,8 @@ def _build_with(
         return _failed(rt, effect, f"Could not clone {effect.branch}: {exc}", "")
     prompt_path = tmp / "prompt.md"
     prompt_path.write_text(build_prompt(_prompt_input(state, effect, repo)))
+    # Inside .git: writable in the sandbox beside the work tree, and never committed.
+    rebuttal_path = work / ".git" / "porch-rebuttal.md"
 
     stop_key = keys.stop_flag(job_id(state.run_id, effect))
     sandbox = Sandbox(
@@ -141,7 +144,8 @@ def _build_with(
     result, who = _run_builder_and_checks(
         config,
         work,
-        env=_builder_env(rt, state, effect, prompt_path, config),
+        env=_builder_env(rt, state, effect, prompt_path, config)
+        | {"PORCH_REBUTTAL_FILE": str(rebuttal_path)},
         log_path=log_path,
         secrets=secrets,
         should_stop=lambda: _stop_asked(rt, stop_key),
@@ -162,6 +166,9 @@ def _build_with(
     except GitError as exc:
         return _failed(rt, effect, _push_error(effect.branch, exc), result.log_tail)
     new_head = head(work)
+    # Posted with the App's own token: the build's narrowed one may not write comments.
+    app_repo = rt.repo(state.installation_id, state.repo)
+    rebuttal = _rebuttal(app_repo, state, effect, rebuttal_path, secrets)
     built = PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
@@ -169,13 +176,16 @@ def _build_with(
         iteration=effect.iteration,
         head_sha=new_head,
         log_tail=result.log_tail,
+        rebuttal=rebuttal,
     )
-    # The check run on the new head is made showing the phase done, so no edit follows it.
+    # The check run on the new head is made showing the phase done (or consulting), so no
+    # edit follows it.
     now = rt.store.load(state.run_id) or state
+    gated = now.settings.consultation.gated
     shown = now.with_phase(
         replace(
             now.phase(phase_id),
-            status=PhaseStatus.DONE,
+            status=PhaseStatus.CONSULTING if gated else PhaseStatus.DONE,
             head_sha=new_head,
             log_tail=result.log_tail,
             error="",
@@ -305,7 +315,32 @@ def _prompt_input(state: RunState, effect: RunBuilder, repo: RepoClient) -> Prom
         attempt=effect.attempt,
         dependencies=notes,
         sibling_touches=siblings,
+        feedback=round_feedback(state.phase(phase_id), effect.iteration - 1),
     )
+
+
+def _rebuttal(
+    repo: RepoClient, state: RunState, effect: RunBuilder, path: Path, secrets: list[str]
+) -> str:
+    """The builder's answer to the last round's reviews, posted once on the PR; "" if none.
+
+    Only a review round (iteration 2 on) asks for one; posting it must not fail a build whose
+    work is pushed, so a failed post is logged and the answer still reaches the consultants.
+    """
+    if effect.iteration < 2 or not path.is_file():
+        return ""
+    text = path.read_text(errors="replace").strip()
+    if not text:
+        return ""
+    body = rebuttal_comment(effect.phase_id, effect.iteration, text, secrets)
+    pr_number = state.phase(effect.phase_id).pr_number
+    if pr_number is not None:
+        marker = rebuttal_marker(state.run_id, effect.phase_id, effect.iteration)
+        try:
+            repo.comment(pr_number, body, marker)
+        except (GithubException, requests.RequestException):
+            log.exception("run %s: could not post the rebuttal of %s", state.run_id, effect.key)
+    return body
 
 
 def _push_error(branch: str, exc: GitError) -> str:

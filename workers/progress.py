@@ -35,7 +35,7 @@ def ensure_check_run(repo: RepoClient, state: RunState, phase_id: str, head_sha:
 def update_check_run(rt: Runtime, state: RunState, effect: UpdateCheckRun) -> None:
     """Make the phase's check run show the phase as it is now."""
     run_id, phase_id = state.run_id, effect.phase_id
-    _render_newest(
+    render_newest(
         rt,
         keys.render(run_id, f"check:{phase_id}"),
         lambda: _render_check_run(rt, run_id, phase_id),
@@ -89,7 +89,7 @@ def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComm
         return
     # A person who asked sees the comment edited, even when nothing in it changed.
     asked = effect.requested_at is not None
-    _render_newest(rt, key, lambda: _render_status_comment(rt, run_id, force=asked))
+    render_newest(rt, key, lambda: _render_status_comment(rt, run_id, force=asked))
 
 
 def _since_last_edit(rt: Runtime, key: str) -> float:
@@ -116,7 +116,7 @@ def _render_later(rt: Runtime, state: RunState, key: str, wait: float) -> None:
     )
 
 
-def _render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
+def render_newest(rt: Runtime, key: str, render_now: Callable[[], None]) -> None:
     """Render something that shows the run's state (a comment, a check run) once it is asked.
 
     Requests coalesce: each job marks `key` dirty, and whoever holds its lock renders until it

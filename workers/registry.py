@@ -27,17 +27,26 @@ from bot.core.effects import (
     MergeHeads,
     PhaseEffect,
     PreparePhase,
+    RequestConsultation,
     RunBuilder,
+    RunConsultants,
     StartTimer,
+    SummariseConsultation,
     UpdateCheckRun,
     UpdateStatusComment,
     effect_to_dict,
     job_id,
 )
-from bot.core.events import Event, MergeFailed, PhaseBuildFailed, PhasePrepareFailed
+from bot.core.events import (
+    ConsultantsFinished,
+    Event,
+    MergeFailed,
+    PhaseBuildFailed,
+    PhasePrepareFailed,
+)
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from workers import builders, merging, preparing, progress, timers
+from workers import builders, consultants, consulting, merging, preparing, progress, timers
 
 E = TypeVar("E", bound=Effect)
 
@@ -84,6 +93,24 @@ def _reported_as(event: Callable[..., Event]) -> Callable[[Any, str, float], Eve
     return failed
 
 
+def consultants_timeout(config: RepoConfig) -> int:
+    """The consultants run side by side: the slowest one's timeout, plus the clone."""
+    longest = max((c.timeout_seconds for c in config.consultation.consultants), default=60)
+    return longest + BUILDER_JOB_MARGIN
+
+
+def _consultants_failed(effect: RunConsultants, error: str, at: float) -> Event:
+    return ConsultantsFinished(
+        at=at,
+        phase_id=effect.phase_id,
+        attempt=effect.attempt,
+        iteration=effect.iteration,
+        run=effect.run,
+        head_sha=effect.head_sha,
+        error=error,
+    )
+
+
 _KINDS: tuple[EffectKind[Any], ...] = (
     EffectKind(
         MergeHeads,
@@ -108,6 +135,22 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         failed=_reported_as(PhaseBuildFailed),
     ),
     EffectKind(CancelBuilder, builders.cancel_builder),
+    EffectKind(
+        RunConsultants,
+        consultants.run_consultants,
+        queue=BUILDERS_QUEUE,
+        timeout=consultants_timeout,
+        expects=(PhaseStatus.CONSULTING,),
+        failed=_consultants_failed,
+    ),
+    EffectKind(
+        RequestConsultation, consulting.request_consultation, retry_intervals=GITHUB_RETRY_SECONDS
+    ),
+    EffectKind(
+        SummariseConsultation,
+        consulting.summarise_consultation,
+        retry_intervals=GITHUB_RETRY_SECONDS,
+    ),
     EffectKind(StartTimer, timers.fire, due_at=lambda effect: effect.due_at),
     EffectKind(UpdateCheckRun, progress.update_check_run),
     EffectKind(UpdateStatusComment, progress.update_status_comment),

@@ -113,6 +113,48 @@ class CancelBuilder(PhaseEffect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestConsultation(Effect):
+    """Ask for a batch's consultation: one comment on the issue listing its phases, and one
+    round of review requests to the configured reviewers on their PRs.
+
+    Idempotent: the comment is found by its marker, and asking an asked reviewer again is a
+    no-op on GitHub.
+    """
+
+    batch: int
+
+    @property
+    def key(self) -> str:
+        return f"consult-b{self.batch}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummariseConsultation(Effect):
+    """Bring a batch's comment up to date with its consultants' verdicts."""
+
+    batch: int
+    phase_id: str
+    run: int
+
+    @property
+    def key(self) -> str:
+        return f"summary-b{self.batch}-{key_part(self.phase_id)}-r{self.run}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConsultants(PhaseEffect):
+    """Run every automated consultant on the phase's head, in parallel; post each verdict as a
+    PR review once; report ConsultantsFinished."""
+
+    run: int  # how many times the phase's consultants were asked, this one included
+    head_sha: str
+
+    @property
+    def key(self) -> str:
+        return self._key("consultants") + f"-r{self.run}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class StartTimer(Effect):
     """Deliver `TimerFired(name)` to the run at `due_at` (epoch seconds)."""
 

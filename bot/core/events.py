@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.core import codec
+from bot.core.state import Verdict
 
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -90,6 +91,7 @@ class PhaseBuilt(PhaseEvent):
 
     head_sha: str
     log_tail: str = ""
+    rebuttal: str = ""  # the builder's answer to the reviews of the last round
     # A builder that moved the check run to the new head (check runs belong to a commit) may
     # report the new run's id; None keeps the one from PhasePrepared.
     check_run_id: int | None = None
@@ -101,6 +103,68 @@ class PhaseBuildFailed(PhaseEvent):
 
     error: str
     log_tail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseReviewEvent(Event, abstract=True):
+    """Something a person did about a phase's consultation; not tied to one of its jobs."""
+
+    phase_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewSubmitted(PhaseReviewEvent):
+    """A review of the phase's PR by someone whose review counts (write access, checked)."""
+
+    review_id: int
+    reviewer: str
+    verdict: Verdict
+    head_sha: str  # the commit reviewed
+    body: str = ""
+    comments: tuple[str, ...] = ()  # inline comments, "path:line: text"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewDismissed(PhaseReviewEvent):
+    """A review of the phase's PR was dismissed: it no longer counts."""
+
+    review_id: int
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovedByCommand(PhaseReviewEvent):
+    """`/porch approve <phase>` by someone with write access."""
+
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultRequested(PhaseReviewEvent):
+    """`/porch consult <phase>`: run the automated consultants on its head again."""
+
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultantVerdict:
+    """One automated consultant's verdict, as posted on the PR."""
+
+    name: str
+    verdict: Verdict
+    summary: str  # the review's body, without its heading
+    review_id: int = 0  # 0 when the review could not be posted
+    note: str = ""  # why it counts as COMMENT: "failed (exit 2)", "timed out", "no verdict"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultantsFinished(PhaseEvent):
+    """The automated consultants of one `RunConsultants` job are done with `head_sha`."""
+
+    run: int
+    head_sha: str
+    verdicts: tuple[ConsultantVerdict, ...] = ()
+    error: str = ""  # the job itself failed: no verdicts
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -81,6 +81,20 @@ def untrusted_body(author: str) -> str:
     )
 
 
+def not_consulting(phase_id: str, status: str) -> str:
+    return (
+        f"{TITLE}: `{phase_id}` is {status}, not waiting for consultation, so nothing changed. "
+        "`/porch approve` and `/porch consult` act on a phase that is `consulting`."
+    )
+
+
+def no_consultants() -> str:
+    return (
+        f"{TITLE}: this run has no automated consultants (`consultation.consultants` in "
+        "`.github/porch.yml` when the run started), so there is nothing to run again."
+    )
+
+
 def untrusted_sub_issue(number: int, author: str) -> str:
     return (
         f"{TITLE} will not run the sub-issues of this issue: @{author}, who opened #{number} "

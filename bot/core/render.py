@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core import messages
+from bot.core.reducer.consulting import approvals, awaited, changes_requested, stale
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 from bot.plan.render import STATE_STYLES as PLAN_STATE_STYLES
 
@@ -30,6 +31,7 @@ STATUS_LABELS: dict[PhaseStatus, str] = {
     PhaseStatus.PREPARING: "🔧 preparing",
     PhaseStatus.QUEUED: "🕒 queued",
     PhaseStatus.BUILDING: "🔨 building",
+    PhaseStatus.CONSULTING: "💬 consulting",
     PhaseStatus.DONE: "✅ done",
     PhaseStatus.FAILED: "❌ failed",
     PhaseStatus.BLOCKED: "⛔ blocked",
@@ -45,6 +47,7 @@ _OWN_STYLES: dict[PhaseStatus, str] = {
     PhaseStatus.PREPARING: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.QUEUED: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.BUILDING: "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
+    PhaseStatus.CONSULTING: "fill:#fbefff,stroke:#c297ff,color:#512a97",
     PhaseStatus.DONE: "fill:#dafbe1,stroke:#4ac26b,color:#116329",
     PhaseStatus.FAILED: "fill:#ffebe9,stroke:#ff8182,color:#82071e",
     PhaseStatus.BLOCKED: "fill:#eaeef2,stroke:#6e7781,color:#57606a,stroke-dasharray:4 2",
@@ -269,7 +272,7 @@ def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
         PhaseStatus.QUEUED,
     ):
         return "queued", None
-    if status is PhaseStatus.BUILDING:
+    if status in (PhaseStatus.BUILDING, PhaseStatus.CONSULTING):
         return "in_progress", None
     conclusions = {
         PhaseStatus.DONE: "success",
@@ -292,6 +295,14 @@ def _check_summary(state: RunState, phase: PhaseState) -> str:
         )
     if phase.started_at is not None:
         lines.append(f"Started {clock(phase.started_at)} UTC" + _took_suffix(phase))
+    consultation = consultation_line(state, phase)
+    if consultation:
+        lines.append(consultation)
+        lines += [
+            f"The review by {r.reviewer} of {r.head_sha[:7]} does not count: the phase's head "
+            f"is now {(phase.head_sha or '')[:7]}."
+            for r in stale(phase)
+        ]
     if phase.error:
         lines.append(f"Error: {_one_line(phase.error, ERROR_LIMIT)}")
     if phase.branch is None and phase.status in _STOPPED:
@@ -341,8 +352,36 @@ def _table(state: RunState, phases: Iterable[PhaseState]) -> str:
         label = STATUS_LABELS[phase.status]
         if phase.status in (PhaseStatus.QUEUED, PhaseStatus.BUILDING) and phase.attempt > 1:
             label += f" (attempt {phase.attempt})"
+        if phase.status is PhaseStatus.CONSULTING:
+            label += f" ({_cell(consultation_line(state, phase))})"
+        elif phase.iteration > 1 and phase.status in (PhaseStatus.QUEUED, PhaseStatus.BUILDING):
+            label += f" (round {phase.iteration})"
         rows.append(f"| {name} | {label} | {pr} | {started} | {took} |")
     return "\n".join(rows)
+
+
+def consultation_line(state: RunState, phase: PhaseState) -> str:
+    """`round 1 of 3: 1 of 2 approvals; waiting for rita`, for a phase being consulted."""
+    if phase.status is not PhaseStatus.CONSULTING:
+        return ""
+    settings = state.settings.consultation
+    parts = [f"round {phase.iteration} of {settings.max_iterations}"]
+    if phase.needs_person:
+        return f"{parts[0]}: rounds used up; waiting for a person (`/porch approve` or a review)"
+    what = [f"{len(approvals(phase))} of {settings.required_approvals} approvals"]
+    asked = changes_requested(phase)
+    if asked:
+        what.append("changes requested by " + ", ".join(asked))
+    waiting = awaited(state, phase)
+    if waiting:
+        what.append("waiting for " + ", ".join(waiting))
+    elif phase.batch is not None and not _batch_sent(state, phase.batch):
+        what.append("waiting for its batch")
+    return f"{parts[0]}: " + "; ".join(what)
+
+
+def _batch_sent(state: RunState, number: int) -> bool:
+    return any(b.number == number and b.sent_at is not None for b in state.batches)
 
 
 def _errors(state: RunState) -> str:

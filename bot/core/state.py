@@ -14,16 +14,20 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import codec, names
-from bot.inputs.config import FailurePolicy
+from bot.inputs.config import FailurePolicy, RepoConfig
 from bot.plan.model import Plan
 
 __all__ = [
+    "Batch",
+    "ConsultationSettings",
     "FailurePolicy",
     "PhaseState",
     "PhaseStatus",
+    "Review",
     "RunSettings",
     "RunState",
     "RunStatus",
+    "Verdict",
     "new_run",
 ]
 
@@ -36,6 +40,7 @@ class PhaseStatus(StrEnum):
     PREPARING = "preparing"  # branch, draft PR and check run being created
     QUEUED = "queued"  # its builder job waits for a free builder worker
     BUILDING = "building"  # a builder worker is at work on it
+    CONSULTING = "consulting"  # built; waiting for its reviews and automated consultants
     DONE = "done"
     FAILED = "failed"
     BLOCKED = "blocked"  # a dependency failed, so it can never start
@@ -49,7 +54,7 @@ class PhaseStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self is not PhaseStatus.PENDING and self not in _ACTIVE
+        return self not in (PhaseStatus.PENDING, PhaseStatus.CONSULTING) and self not in _ACTIVE
 
     @property
     def satisfies_dependents(self) -> bool:
@@ -74,6 +79,43 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConsultationSettings:
+    """The review gate of `consultation:` in the repository config, as the run started with it.
+
+    `gated` is False when consultations do not apply to the run (see `RunSettings`): a built
+    phase is then done at once, as before consultations existed.
+    """
+
+    gated: bool = False
+    required_approvals: int = 1
+    reviewers: tuple[str, ...] = ()
+    consultants: tuple[str, ...] = ()  # the names of the automated consultants
+    batch_window_seconds: int = 120
+    max_iterations: int = 3
+
+    @classmethod
+    def from_config(cls, config: RepoConfig) -> ConsultationSettings:
+        """The gate is on when the file has an enabled `consultation:` section that asks for
+        approvals or names consultants.
+
+        The defaults (`enabled: true`, one approval) hold only for a repository that wrote the
+        section: without it, every run would wait for an approval nobody was asked for.
+        """
+        section = config.consultation
+        explicit = "consultation" in config.model_fields_set
+        return cls(
+            gated=explicit
+            and section.enabled
+            and (section.required_approvals > 0 or bool(section.consultants)),
+            required_approvals=section.required_approvals,
+            reviewers=section.reviewers,
+            consultants=tuple(c.name for c in section.consultants),
+            batch_window_seconds=section.batch_window_seconds,
+            max_iterations=section.max_iterations,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunSettings:
     max_parallel: int = 4
     retries: int = 0  # extra builder attempts after the first failure
@@ -81,6 +123,7 @@ class RunSettings:
     # How long a builder may run, checks included; past it (plus a margin) without a report,
     # the attempt counts as failed even if its job was lost without a trace.
     builder_deadline_seconds: int = 3 * 3600
+    consultation: ConsultationSettings = field(default_factory=ConsultationSettings)
     # False when the config opts out of the sandbox (`builder.sandbox: none`): shown in the
     # status comment, since builders then run with the worker's user and files in reach.
     sandboxed: bool = True
@@ -90,6 +133,39 @@ class RunSettings:
             raise ValueError("max_parallel must be at least 1")
         if self.retries < 0:
             raise ValueError("retries must not be negative")
+
+
+class Verdict(StrEnum):
+    """A review's verdict, as codev's `consult` and GitHub's review events name them."""
+
+    APPROVE = "APPROVE"
+    REQUEST_CHANGES = "REQUEST_CHANGES"
+    COMMENT = "COMMENT"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review:
+    """A review of a phase's PR that the run took into account."""
+
+    review_id: int
+    reviewer: str  # a GitHub login, or an automated consultant's name
+    verdict: Verdict
+    head_sha: str  # the commit it reviewed
+    iteration: int  # the review round it arrived in
+    body: str = ""
+    comments: tuple[str, ...] = ()  # its inline comments, "path:line: text"
+    consultant: bool = False
+    dismissed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """Phases whose consultation is asked for together: one comment, one round of requests."""
+
+    number: int
+    phases: tuple[str, ...]
+    opened_at: float
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +193,18 @@ class PhaseState:
     finished_at: float | None = None
     log_tail: str = ""
     error: str = ""
+    # Consultation: the commit its branch started at (its own diff is start_sha..head_sha),
+    # the reviews taken into account (every round), the batch of its current round, whether
+    # its automated consultants are at work on the current head, how often they were asked,
+    # and whether it waits for a person after its last allowed round.
+    start_sha: str | None = None
+    reviews: tuple[Review, ...] = ()
+    batch: int | None = None
+    consultants_pending: bool = False
+    consult_runs: int = 0
+    needs_person: bool = False
+    approved_by: str = ""  # who approved it by `/porch approve`
+    rebuttal: str = ""  # what its builder answered to the last round's reviews
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +232,7 @@ class RunState:
     overview: str = ""
     sections: Mapping[str, str] = field(default_factory=dict)
     touches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    batches: tuple[Batch, ...] = ()
     # Phase id -> the sub-issue it is, for a plan made of sub-issues: each phase PR says
     # "Part of #n", the status comment links it, and the integration PR closes it.
     phase_issues: Mapping[str, int] = field(default_factory=dict)

@@ -22,7 +22,7 @@ class Transition:
     when: str  # what makes it happen, and the effect it emits after " / "
 
 
-_STOPPABLE = (S.PENDING, S.MERGING, S.PREPARING, S.QUEUED, S.BUILDING)
+_STOPPABLE = (S.PENDING, S.MERGING, S.PREPARING, S.QUEUED, S.BUILDING, S.CONSULTING)
 
 PHASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.PENDING, S.MERGING, "dependencies done, several heads, a free slot / MergeHeads"),
@@ -35,8 +35,16 @@ PHASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.QUEUED, S.QUEUED, "PhaseBuildFailed (job lost), attempts left / RunBuilder"),
     Transition(S.QUEUED, S.FAILED, "PhaseBuildFailed (job lost), no attempts left, or overdue"),
     Transition(S.BUILDING, S.QUEUED, "PhaseBuildFailed or deadline, attempts left / RunBuilder"),
-    Transition(S.BUILDING, S.DONE, "PhaseBuilt"),
+    Transition(S.BUILDING, S.DONE, "PhaseBuilt, consultations off"),
     Transition(S.BUILDING, S.FAILED, "PhaseBuildFailed or deadline, no attempts left"),
+    Transition(S.BUILDING, S.CONSULTING, "PhaseBuilt, consultations on / a batch"),
+    Transition(
+        S.CONSULTING,
+        S.CONSULTING,
+        "a review or verdicts, not enough yet; rounds used up / RunConsultants",
+    ),
+    Transition(S.CONSULTING, S.QUEUED, "changes requested, rounds left / RunBuilder (round + 1)"),
+    Transition(S.CONSULTING, S.DONE, "approvals on its head, no changes requested; /porch approve"),
     Transition(S.PENDING, S.BLOCKED, "a dependency failed"),
     Transition(S.FAILED, S.PENDING, "RetryRequested"),
     Transition(S.BLOCKED, S.PENDING, "RetryRequested, or its failed dependency retried or skipped"),

@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import checks, comments
+from bot.handlers import checks, comments, reviews
 
-router = Router(comments.router, checks.router)
+router = Router(comments.router, checks.router, reviews.router)
 
 __all__ = ["router"]

@@ -12,15 +12,24 @@ from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
 from bot.core import messages
-from bot.core.events import CancelRequested, RetryRequested, SkipRequested, StatusRequested
+from bot.core.events import (
+    ApprovedByCommand,
+    CancelRequested,
+    ConsultRequested,
+    RetryRequested,
+    SkipRequested,
+    StatusRequested,
+)
 from bot.core.plan_comment import PLAN_MARKER, plan_comment
 from bot.core.reducer import control
-from bot.core.state import RunSettings, new_run
+from bot.core.state import ConsultationSettings, RunSettings, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
 from bot.inputs.commands import (
+    Approve,
     Cancel,
     Command,
+    Consult,
     Help,
     Parallel,
     Retry,
@@ -98,6 +107,8 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
             store.apply(current.run_id, StatusRequested(at=at, by=comment.author))
         else:
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
+    elif isinstance(command, Approve | Consult):
+        _consultation_command(ctx, repo, comment, command)
     elif isinstance(command, Retry | Skip):
         _control(ctx, repo, comment, command)
     elif isinstance(command, Help):
@@ -107,6 +118,41 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
     else:
         # `resolved` is parsed already; it acts once conflicts can be resolved by hand.
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(_verb(command)))
+
+
+def _consultation_command(
+    ctx: Context, repo: RepoClient, comment: IssueComment, command: Approve | Consult
+) -> None:
+    """`/porch approve <phase>` and `/porch consult <phase>`, on the issue or a phase PR."""
+    store = ctx.runtime.store
+    current = store.current(comment.repo.full_name, comment.issue_number)
+    if current is None and comment.is_pull_request:
+        found = store.pull(comment.repo.full_name, comment.issue_number)
+        current = store.load(found[0]) if found else None
+    if current is None:
+        _answer_once(ctx, repo, comment, "no-run", messages.no_run())
+        return
+    phase_id = control.find_phase(current, command.phase)
+    if phase_id is None:
+        _answer_once(
+            ctx, repo, comment, "phase", messages.unknown_phase(command.phase, current.phases)
+        )
+        return
+    at = ctx.runtime.clock()
+    if isinstance(command, Approve):
+        event: ApprovedByCommand | ConsultRequested = ApprovedByCommand(
+            at=at, phase_id=phase_id, by=comment.author
+        )
+    else:
+        event = ConsultRequested(at=at, phase_id=phase_id, by=comment.author)
+    after = store.apply(current.run_id, event)
+    if after is None or after is current or after.version == current.version:
+        why = messages.not_consulting(phase_id, current.phase(phase_id).status.value)
+        if isinstance(command, Consult) and not current.settings.consultation.consultants:
+            why = messages.no_consultants()
+        _answer_once(ctx, repo, comment, "consultation", why)
+        return
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
 
 
 def _config(
@@ -210,6 +256,7 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
             retries=config.builder.retries,
             failure_policy=config.failure_policy,
             builder_deadline_seconds=builder_timeout(config),
+            consultation=ConsultationSettings.from_config(config),
             sandboxed=config.builder.sandbox is Sandbox.BUBBLEWRAP,
         ),
         branch_prefix=config.branch_prefix,

@@ -73,6 +73,22 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Approve:
+    """A person's approval of a phase being consulted: it is done, its dependents may start."""
+
+    phase: str
+    changes_run: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Consult:
+    """Run a phase's automated consultants again on its current head."""
+
+    phase: str
+    changes_run: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class Resolved:
     """A person resolved a merge conflict on the branch the bot named; resume the run."""
 
@@ -87,7 +103,19 @@ class Unknown:
     changes_run: ClassVar[bool] = False
 
 
-Command = Parallel | ShowPlan | Status | Cancel | Help | Retry | Skip | Resolved | Unknown
+Command = (
+    Parallel
+    | ShowPlan
+    | Status
+    | Cancel
+    | Help
+    | Retry
+    | Skip
+    | Approve
+    | Consult
+    | Resolved
+    | Unknown
+)
 
 HELP_TEXT = """\
 **porch** runs the phases of the plan in this issue in parallel, each on its own branch \
@@ -101,6 +129,9 @@ the plan in this issue's body or a plan file it names, else this issue's sub-iss
 conflicts, the JSON block) in one comment, kept up to date; starts nothing. |
 | `/porch status` | Bring the status comment up to date. |
 | `/porch cancel` | Stop the run and its builders. |
+| `/porch approve <phase>` | Approve a phase waiting for consultation, so its dependents \
+start. |
+| `/porch consult <phase>` | Run a phase's automated consultants again. |
 | `/porch retry <phase>` | Build a failed phase again. |
 | `/porch skip <phase>` | Mark a phase done without building it. |
 | `/porch resolved` | Resume after you resolved a merge conflict. |
@@ -137,10 +168,10 @@ def _parse_rest(rest: str) -> Command:
         return Parallel(plan_path=_unquote(args[0]) if args else None)
     if verb == "plan" and len(args) <= 1:
         return ShowPlan(plan_path=_unquote(args[0]) if args else None)
-    if verb in ("retry", "skip") and args:
+    if verb in _PHASE_VERBS and args:
         # The phase reference may have spaces ("Phase 2"); keep it as written.
         phase = _unquote(rest.split(None, 1)[1].strip())
-        return Retry(phase) if verb == "retry" else Skip(phase)
+        return _PHASE_VERBS[verb](phase)
     if not args:
         simple: dict[str, Command] = {
             "status": Status(),
@@ -151,6 +182,14 @@ def _parse_rest(rest: str) -> Command:
         if verb in simple:
             return simple[verb]
     return Unknown(rest)
+
+
+_PHASE_VERBS: dict[str, type[Retry | Skip | Approve | Consult]] = {
+    "retry": Retry,
+    "skip": Skip,
+    "approve": Approve,
+    "consult": Consult,
+}
 
 
 def _unquote(text: str) -> str:

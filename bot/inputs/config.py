@@ -52,6 +52,16 @@ def _branch_prefix(value: Any) -> Any:
     return value
 
 
+_CONSULTANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,38}")
+
+
+def _consultant_name(value: Any) -> Any:
+    # It heads the consultant's review and names its log file: a short word, no markup.
+    if isinstance(value, str) and not _CONSULTANT_NAME.fullmatch(value):
+        raise ValueError("must be a short name of letters, digits, '.', '_' or '-'")
+    return value
+
+
 # An environment variable's name, as POSIX shells accept it.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names the bot sets or owns itself: passing the worker's own through would override them.
@@ -101,8 +111,9 @@ class BuilderConfig(_Section):
 class Consultant(_Section):
     """An automated consultant: a command whose verdict the bot posts as a PR review."""
 
-    name: StrictStr = Field(min_length=1)
+    name: Annotated[StrictStr, BeforeValidator(_consultant_name)]
     command: Command
+    timeout_seconds: StrictInt = Field(default=600, gt=0)
 
 
 class ConsultationConfig(_Section):

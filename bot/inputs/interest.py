@@ -15,6 +15,7 @@ from typing import Any
 # event name -> the actions handled (an empty set: every action)
 HANDLED: Mapping[str, frozenset[str]] = {
     "issue_comment": frozenset({"created"}),
+    "pull_request_review": frozenset({"submitted", "dismissed"}),
     # People's requests only: the created and completed runs the App causes are dropped.
     "check_run": frozenset({"rerequested", "requested_action"}),
 }

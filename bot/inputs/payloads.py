@@ -62,6 +62,39 @@ def issue_comment_from(payload: Mapping[str, Any]) -> IssueComment:
 
 
 @dataclass(frozen=True)
+class PullRequestReview:
+    """A review submitted on, or dismissed from, a pull request (`pull_request_review`)."""
+
+    action: str  # submitted, dismissed or edited
+    repo: Repo
+    pr_number: int
+    review_id: int
+    reviewer: str
+    reviewer_type: str  # "User" or "Bot"
+    state: str  # lower case: approved, changes_requested, commented, dismissed
+    commit_id: str
+    body: str
+    sender: str
+
+
+def pull_request_review_from(payload: Mapping[str, Any]) -> PullRequestReview:
+    review, pull = payload["review"], payload["pull_request"]
+    user = review.get("user") or {}
+    return PullRequestReview(
+        action=str(payload["action"]),
+        repo=repo_from(payload),
+        pr_number=int(pull["number"]),
+        review_id=int(review["id"]),
+        reviewer=str(user.get("login") or ""),
+        reviewer_type=str(user.get("type") or "User"),
+        state=str(review.get("state") or "").lower(),
+        commit_id=str(review.get("commit_id") or ""),
+        body=str(review.get("body") or ""),
+        sender=str((payload.get("sender") or {}).get("login") or ""),
+    )
+
+
+@dataclass(frozen=True)
 class CheckRunRequest:
     """A person asked something of a check run: Re-run (`rerequested`) or one of its buttons
     (`requested_action`)."""

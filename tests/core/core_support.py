@@ -460,7 +460,7 @@ class Driver:
             if isinstance(effect, RunBuilder):
                 phase = after.phases[effect.phase_id]
                 assert (phase.status, phase.attempt) == (P.QUEUED, effect.attempt)
-            elif isinstance(effect, StartTimer):
+            elif isinstance(effect, StartTimer) and effect.name.startswith("deadline:"):
                 assert isinstance(event, BuilderStarted)
                 assert after.phases[event.phase_id].status is P.BUILDING
                 assert effect.due_at > event.at + after.settings.builder_deadline_seconds

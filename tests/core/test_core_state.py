@@ -39,6 +39,7 @@ from bot.core.state import (
     RunSettings,
     RunState,
     RunStatus,
+    Verdict,
     new_run,
 )
 from bot.inputs import config
@@ -334,6 +335,7 @@ FIELD_VALUES: dict[object, st.SearchStrategy[Any]] = {
     int: st.integers(0, 10**12),
     float: times,
     bool: st.booleans(),
+    Verdict: st.sampled_from(Verdict),
 }
 
 
@@ -371,12 +373,18 @@ def test_every_event_type_is_registered() -> None:
         "TimerFired",
         "StatusRequested",
         "CancelRequested",
+        "ReviewSubmitted",
+        "ReviewDismissed",
+        "ApprovedByCommand",
+        "ConsultRequested",
+        "ConsultantsFinished",
         "RetryRequested",
         "SkipRequested",
         "CheckRunOpened",
     }
     # The abstract bases are not kinds of events: nothing is ever sent as one.
     assert "Event" not in EVENT_TYPES and "PhaseEvent" not in EVENT_TYPES
+    assert "PhaseReviewEvent" not in EVENT_TYPES
     assert all(not cls.abstract for cls in EVENT_TYPES.values())
 
 
@@ -423,6 +431,9 @@ def test_every_effect_type_is_registered() -> None:
         "StartTimer",
         "UpdateCheckRun",
         "UpdateStatusComment",
+        "RequestConsultation",
+        "SummariseConsultation",
+        "RunConsultants",
     }
     assert "Effect" not in EFFECT_TYPES and "PhaseEffect" not in EFFECT_TYPES
 

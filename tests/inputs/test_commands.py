@@ -6,8 +6,10 @@ import pytest
 
 from bot.inputs.commands import (
     HELP_TEXT,
+    Approve,
     Cancel,
     Command,
+    Consult,
     Help,
     Parallel,
     Resolved,
@@ -42,6 +44,11 @@ from bot.inputs.commands import (
         ("/porch retry phase_2", [Retry("phase_2")]),
         ("/porch retry Phase 2", [Retry("Phase 2")]),
         ("/porch skip 3", [Skip("3")]),
+        ("/porch approve phase_2", [Approve("phase_2")]),
+        ("/porch approve Phase 2a", [Approve("Phase 2a")]),
+        ("/porch consult `3`", [Consult("3")]),
+        ("/porch approve", [Unknown("approve")]),
+        ("/porch consult", [Unknown("consult")]),
         ("/porch frobnicate", [Unknown("frobnicate")]),
         ("/porch retry", [Unknown("retry")]),
         ("/porch skip", [Unknown("skip")]),
@@ -136,5 +143,6 @@ def test_refusal_names_the_person_and_why() -> None:
 
 
 def test_help_lists_every_command() -> None:
-    for verb in ("parallel", "status", "cancel", "retry", "skip", "resolved", "help"):
+    verbs = ("parallel", "status", "cancel", "approve", "consult", "retry", "skip", "resolved")
+    for verb in (*verbs, "help"):
         assert f"/porch {verb}" in HELP_TEXT

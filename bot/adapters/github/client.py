@@ -26,8 +26,10 @@ from github import Github, GithubException, UnknownObjectException
 from github.CheckRun import CheckRun
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
+from github.PullRequestReview import PullRequestReview
 from github.Repository import Repository
 
+from bot.core.consultation import FileStat
 from bot.errors import FileTooLarge, ForeignObject, GitHubRateLimited
 from bot.inputs.discovery import path_problem
 from bot.plan.subissues import IssueRef, SubIssue
@@ -166,6 +168,48 @@ class RepoClient:
 
     def pull_files(self, number: int) -> list[str]:
         return [f.filename for f in self._repo.get_pull(number).get_files()]
+
+    def pull_file_stats(self, number: int) -> list[FileStat]:
+        """What a PR changes, file by file, with its added and deleted lines."""
+        return [
+            FileStat(f.filename, f.additions, f.deletions)
+            for f in self._repo.get_pull(number).get_files()
+        ]
+
+    def review_comments(self, number: int, review_id: int) -> list[str]:
+        """A review's inline comments, as `path:line: text`."""
+        pull = self._repo.get_pull(number)
+        return [
+            f"{c.path}:{c.line or c.original_line or '?'}: {c.body}"
+            for c in pull.get_single_review_comments(review_id)
+        ]
+
+    # -- reviews -------------------------------------------------------------------------------
+
+    def request_reviewers(self, number: int, logins: list[str]) -> None:
+        """Ask `logins` to review; GitHub answers an already-asked reviewer with no change."""
+        if logins:
+            pull = self._repo.get_pull(number)
+            _retry(lambda: pull.create_review_request(reviewers=logins), "review request")
+
+    def ensure_review(self, number: int, body: str, marker: str, commit_id: str) -> int:
+        """Post a COMMENT review once: `marker` (appended to the body) finds an earlier post.
+
+        Always a COMMENT: GitHub refuses an approval or a request for changes by the author of
+        a PR, and the App opened it; the verdict is in the body and reaches the run directly.
+        """
+        pull = self._repo.get_pull(number)
+        text = f"{body}\n\n{marker}"
+
+        def find() -> PullRequestReview | None:
+            return _last(r for r in pull.get_reviews() if marker in (r.body or ""))
+
+        def create() -> PullRequestReview:
+            return pull.create_review(
+                commit=self._repo.get_commit(commit_id), body=text, event="COMMENT"
+            )
+
+        return _ensure(create, find, "review").id
 
     # -- sub-issues and "blocked by" --------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 The phase state machine it implements is the table in bot/core/transitions.py (drawn in the
 README). One module per concern contributes handlers: `dispatch` (starting phases, ending
-runs), `building` (merge, prepare, queue, build, retry, deadlines) and `stopping` (failure,
-blocking, cancel) and `control` (retry and skip by people).
+runs), `building` (merge, prepare, queue, build, retry, deadlines), `consulting` (batches,
+reviews, consultants, review rounds), `stopping` (failure, blocking, cancel) and `control`
+(retry and skip by people).
 
 Stale or duplicate events (another iteration or attempt, a phase not in the status the event
 expects, a finished run) return the very same state and no effects; the version is bumped once
@@ -25,7 +26,7 @@ from bot.core.events import (
     PhasePrepared,
     StatusRequested,
 )
-from bot.core.reducer import building, control, dispatch, stopping
+from bot.core.reducer import building, consulting, control, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
 from bot.core.state import PhaseState, PhaseStatus, RunState
 
@@ -34,6 +35,7 @@ __all__ = ["Step", "reduce"]
 _HANDLERS: dict[type, Handler] = {
     **dispatch.HANDLERS,
     **building.HANDLERS,
+    **consulting.HANDLERS,
     **stopping.HANDLERS,
     **control.HANDLERS,
 }
@@ -78,6 +80,7 @@ def reduce(state: RunState, event: Event) -> Step:
     if changed is state or changed == state:
         return state, []
     changed, dispatched = dispatch.dispatch(changed, event.at)
+    changed, consulted = consulting.flush(changed, event.at)
     changed = dispatch.settle(changed, event.at)
     version = state.version + 1
     changed = replace(changed, version=version)
@@ -87,4 +90,5 @@ def reduce(state: RunState, event: Event) -> Step:
         for pid, phase in changed.phases.items()
         if phase != state.phases[pid] and pid != opened and shows_check_run(phase)
     ]
-    return changed, [*effects, *dispatched, *checks, UpdateStatusComment(version=version)]
+    effects = [*effects, *dispatched, *consulted]
+    return changed, [*effects, *checks, UpdateStatusComment(version=version)]

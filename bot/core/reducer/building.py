@@ -20,6 +20,7 @@ from bot.core.events import (
     PhasePrepareFailed,
     TimerFired,
 )
+from bot.core.reducer import consulting
 from bot.core.reducer.dispatch import prepare
 from bot.core.reducer.step import Handler, Step
 from bot.core.reducer.stopping import fail
@@ -68,6 +69,7 @@ def _phase_prepared(state: RunState, event: PhasePrepared) -> Step:
         pr_number=event.pr_number,
         check_run_id=event.check_run_id,
         head_sha=event.base_sha,
+        start_sha=event.base_sha,
     )
     if phase.status is PhaseStatus.CANCELLED and phase.pr_number is None:
         # Cancelled while its PR was being opened: remember the PR and check run anyway, so
@@ -104,16 +106,17 @@ def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
     phase = _awaiting(state, event, PhaseStatus.BUILDING)
     if phase is None:
         return state, []
-    done = move(
+    built = replace(
         phase,
-        PhaseStatus.DONE,
         head_sha=event.head_sha,
         log_tail=event.log_tail,
+        rebuttal=event.rebuttal,
         error="",
-        finished_at=event.at,
         check_run_id=phase.check_run_id if event.check_run_id is None else event.check_run_id,
     )
-    return state.with_phase(done), []
+    if consulting.gated(state):
+        return consulting.consult(state, built, event.at)
+    return state.with_phase(move(built, PhaseStatus.DONE, finished_at=event.at)), []
 
 
 def _phase_build_failed(state: RunState, event: PhaseBuildFailed) -> Step:
@@ -176,6 +179,8 @@ def _timer_fired(state: RunState, event: TimerFired) -> Step:
     if event.at < event.due_at:
         return state, []  # early (a clock behind the scheduler's): nothing is due yet
     kind, _, rest = event.name.partition(":")
+    if kind == consulting.BATCH_TIMER:
+        return consulting.batch_fired(state, event, rest)
     parts = rest.split(":", 2)
     # A name this version does not read (written by another version, or not ours) is ignored:
     # the reducer is total, and a timer must never make a run's events fail.

@@ -114,7 +114,9 @@ def settle(state: RunState, at: float) -> RunState:
     if all(p.status.satisfies_dependents for p in phases):
         return replace(state, status=RunStatus.DONE, finished_at=at)
     stuck = not any(
-        p.status.active or (p.status is PhaseStatus.PENDING and ready(state, p.phase_id))
+        p.status.active
+        or p.status is PhaseStatus.CONSULTING
+        or (p.status is PhaseStatus.PENDING and ready(state, p.phase_id))
         for p in phases
     )
     if stuck:

@@ -150,13 +150,37 @@ class FakeHubControl:
         )
 
     def review(
-        self, full_name: str, number: int, user: str, event: str, body: str = ""
+        self,
+        full_name: str,
+        number: int,
+        user: str,
+        event: str,
+        body: str = "",
+        *,
+        commit_id: str | None = None,
+        comments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Submit a review: event is APPROVE, REQUEST_CHANGES or COMMENT."""
+        """Submit a review: event is APPROVE, REQUEST_CHANGES or COMMENT; `commit_id` the
+        commit reviewed (default: the head); `comments` inline ones ({path, line, body})."""
         return self._call(
             "POST",
             f"/repos/{full_name}/pulls/{number}/reviews",
-            {"user": user, "event": event, "body": body},
+            {
+                "user": user,
+                "event": event,
+                "body": body,
+                "commit_id": commit_id,
+                "comments": comments or [],
+            },
+        )
+
+    def dismiss_review(
+        self, full_name: str, number: int, review_id: int, user: str, message: str = "outdated"
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            f"/repos/{full_name}/pulls/{number}/reviews/{review_id}/dismissals",
+            {"user": user, "message": message},
         )
 
     def merge_pull(

@@ -10,7 +10,7 @@ from fakehub.errors import ApiError, check_body, not_found, validation
 from fakehub.hub import Hub
 from fakehub.issues import add_numbered, set_state, update_issue
 from fakehub.render import JSON
-from fakehub.store import Issue, Pull, Repo, Review, User
+from fakehub.store import Issue, Pull, Repo, Review, ReviewComment, User
 
 # GitHub's closing keywords: merged into the default branch, "Closes #12" closes issue 12.
 CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+#(\d+)\b", re.IGNORECASE)
@@ -297,6 +297,7 @@ def submit_review(
     event: str,
     body: str = "",
     commit_id: str | None = None,
+    comments: list[dict[str, Any]] | None = None,
 ) -> Review:
     pull = issue.pull
     assert pull is not None
@@ -317,16 +318,58 @@ def submit_review(
             commit_id or hub.head_sha(repo, issue),
             hub.clock.now(),
         )
+        for item in comments or []:
+            if not item.get("path") or not item.get("body"):
+                raise validation("PullRequestReviewComment", "path", "missing_field")
+            review.comments.append(
+                ReviewComment(
+                    hub.store.new_id(),
+                    str(item["path"]),
+                    int(item.get("line") or item.get("position") or 1),
+                    str(item["body"]),
+                    hub.clock.now(),
+                )
+            )
         pull.reviews.append(review)
         # A review answers the request for it, as on GitHub.
         pull.requested_reviewers = [u for u in pull.requested_reviewers if u.id != user.id]
+        # Webhooks spell a review's state in lower case; the REST API in upper case.
         review_data = render.review(hub.urls, repo, issue.number, review)
+        review_data["state"] = review.state.lower()
         pull_data = pull_json(hub, repo, issue, full=False)
     hub.emit(
         "pull_request_review",
         repo,
         user,
         action="submitted",
+        review=review_data,
+        pull_request=pull_data,
+    )
+    return review
+
+
+def dismiss_review(
+    hub: Hub, repo: Repo, issue: Issue, user: User, review_id: int, message: str
+) -> Review:
+    """Dismiss an approval or a request for changes, as a person with write access can."""
+    pull = issue.pull
+    assert pull is not None
+    with hub.store.lock:
+        review = next((r for r in pull.reviews if r.id == review_id), None)
+        if review is None:
+            raise ApiError(404, "Not Found")
+        if review.state not in ("APPROVED", "CHANGES_REQUESTED"):
+            raise ApiError(422, "Unprocessable Entity", ["Can not dismiss a commented review"])
+        review.state = "DISMISSED"
+        # Webhooks spell a review's state in lower case; the REST API in upper case.
+        review_data = render.review(hub.urls, repo, issue.number, review)
+        review_data["state"] = review.state.lower()
+        pull_data = pull_json(hub, repo, issue, full=False)
+    hub.emit(
+        "pull_request_review",
+        repo,
+        user,
+        action="dismissed",
         review=review_data,
         pull_request=pull_data,
     )

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakehub.clock import iso
-from fakehub.store import CheckRun, Comment, Issue, Label, Reaction, Repo, Review, User
+from fakehub.store import (
+    CheckRun,
+    Comment,
+    Issue,
+    Label,
+    Reaction,
+    Repo,
+    Review,
+    ReviewComment,
+    User,
+)
 
 JSON = dict[str, Any]
 
@@ -298,6 +308,40 @@ def review(urls: Urls, repo: Repo, number: int, r: Review) -> JSON:
         "submitted_at": iso(r.submitted_at),
         "commit_id": r.commit_id,
         "author_association": author_association(repo, r.user),
+    }
+
+
+def review_comment(urls: Urls, repo: Repo, number: int, r: Review, c: ReviewComment) -> JSON:
+    """An inline comment of review `r`, on the line of the file it names."""
+    pull_api = f"{urls.repo_api(repo)}/pulls/{number}"
+    url = f"{urls.repo_api(repo)}/pulls/comments/{c.id}"
+    html = f"{urls.repo_web(repo)}/pull/{number}#discussion_r{c.id}"
+    return {
+        "id": c.id,
+        "node_id": node_id("PullRequestReviewComment", c.id),
+        "url": url,
+        "pull_request_review_id": r.id,
+        "diff_hunk": f"@@ -{c.line},1 +{c.line},1 @@",
+        "path": c.path,
+        "position": c.line,
+        "original_position": c.line,
+        "commit_id": r.commit_id,
+        "original_commit_id": r.commit_id,
+        "user": user(urls, r.user),
+        "body": c.body,
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.created_at),
+        "html_url": html,
+        "pull_request_url": pull_api,
+        "author_association": author_association(repo, r.user),
+        "_links": {
+            "self": {"href": url},
+            "html": {"href": html},
+            "pull_request": {"href": pull_api},
+        },
+        "line": c.line,
+        "original_line": c.line,
+        "side": "RIGHT",
     }
 
 

@@ -74,13 +74,25 @@ class Comment:
 
 
 @dataclass
+class ReviewComment:
+    """An inline comment of a review, on one line of a file of the pull's diff."""
+
+    id: int
+    path: str
+    line: int
+    body: str
+    created_at: float
+
+
+@dataclass
 class Review:
     id: int
     user: User
     body: str
-    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED
+    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
     commit_id: str
     submitted_at: float
+    comments: list[ReviewComment] = field(default_factory=list)
 
 
 @dataclass

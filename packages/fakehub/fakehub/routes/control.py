@@ -186,8 +186,25 @@ def review(owner: str, name: str, number: int) -> Response:
         _actor(data),
         str(data.get("event") or ""),
         str(data.get("body") or ""),
+        data.get("commit_id"),
+        list(data.get("comments") or []),
     )
     return json_response(render.review(hub().urls, repo, number, found), 201)
+
+
+@bp.post(f"{R}/pulls/<int:number>/reviews/<int:review_id>/dismissals")
+def dismiss_review(owner: str, name: str, number: int, review_id: int) -> Response:
+    repo = _repo(owner, name)
+    data = body()
+    found = pulls.dismiss_review(
+        hub(),
+        repo,
+        pulls.get_pull(repo, number),
+        _actor(data),
+        review_id,
+        str(data.get("message") or "dismissed"),
+    )
+    return json_response(render.review(hub().urls, repo, number, found))
 
 
 @bp.post(f"{R}/pulls/<int:number>/merge")

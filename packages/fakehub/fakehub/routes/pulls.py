@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from fakehub import merges, pulls, render
 from fakehub.errors import not_found, validation
 from fakehub.routes.common import body, caller, get_repo, hub, json_response, no_content, paginate
-from fakehub.store import Issue, Repo
+from fakehub.store import Issue, Repo, Review
 
 bp = Blueprint("pulls", __name__)
 P = "/repos/<owner>/<name>/pulls"
@@ -183,6 +183,45 @@ def create_review(owner: str, name: str, number: int) -> Response:
         # A review without an event stays PENDING on GitHub; the stand-in does not model drafts.
         raise validation("PullRequestReview", "event", "missing_field")
     review = pulls.submit_review(
-        hub(), repo, issue, caller(), str(event), str(data.get("body") or ""), data.get("commit_id")
+        hub(),
+        repo,
+        issue,
+        caller(),
+        str(event),
+        str(data.get("body") or ""),
+        data.get("commit_id"),
+        list(data.get("comments") or []),
+    )
+    return json_response(render.review(hub().urls, repo, number, review))
+
+
+def _review(repo: Repo, number: int, review_id: int) -> Review:
+    issue = pulls.get_pull(repo, number)
+    assert issue.pull is not None
+    found = next((r for r in issue.pull.reviews if r.id == review_id), None)
+    if found is None:
+        raise not_found()
+    return found
+
+
+@bp.get(f"{P}/<int:number>/reviews/<int:review_id>/comments")
+def review_comments(owner: str, name: str, number: int, review_id: int) -> Response:
+    repo = get_repo(owner, name)
+    with hub().store.lock:
+        review = _review(repo, number, review_id)
+        items = [
+            render.review_comment(hub().urls, repo, number, review, c) for c in review.comments
+        ]
+    return json_response(items)
+
+
+@bp.put(f"{P}/<int:number>/reviews/<int:review_id>/dismissals")
+def dismiss_review(owner: str, name: str, number: int, review_id: int) -> Response:
+    repo = get_repo(owner, name)
+    data = body()
+    if not data.get("message"):
+        raise validation("PullRequestReview", "message", "missing_field")
+    review = pulls.dismiss_review(
+        hub(), repo, pulls.get_pull(repo, number), caller(), review_id, str(data["message"])
     )
     return json_response(render.review(hub().urls, repo, number, review))
