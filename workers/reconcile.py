@@ -40,7 +40,15 @@ from bot.adapters import keys
 from bot.adapters.github.deliveries import recent_deliveries, redeliver
 from bot.adapters.queues import EVENTS_QUEUE, builders_queue, events_queue
 from bot.core.bounds import bound
-from bot.core.effects import MergeHeads, PhaseEffect, PreparePhase, RunBuilder, StartPoint, job_id
+from bot.core.effects import (
+    MergeHeads,
+    PhaseEffect,
+    PreparePhase,
+    ResolveMerge,
+    RunBuilder,
+    StartPoint,
+    job_id,
+)
 from bot.core.events import BuilderStarted, PhaseOverdue, event_from_dict
 from bot.core.history import LogEntry, entered_at
 from bot.core.reducer.dispatch import prepare, start_points
@@ -201,6 +209,17 @@ def reconcile_run(rt: Runtime, run_id: str) -> list[str]:
 def _awaited(state: RunState, phase: PhaseState) -> PhaseEffect:
     """The effect whose job the phase waits on, as the reducer emitted it."""
     pid = phase.phase_id
+    if phase.status is PhaseStatus.MERGING and phase.merge_rungs:
+        # GitHub's rung found a conflict: the phase waits on the rungs that need a clone.
+        return ResolveMerge(
+            phase_id=pid,
+            attempt=phase.attempt,
+            iteration=phase.iteration,
+            branch=state.merge_branch_for(pid),
+            heads=start_points(state, pid),
+            resolve_branch=state.resolve_branch_for(pid),
+            rungs=phase.merge_rungs,
+        )
     if phase.status is PhaseStatus.MERGING:
         return MergeHeads(
             phase_id=pid,

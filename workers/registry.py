@@ -22,12 +22,15 @@ from typing import Any, Generic, TypeVar
 from bot.adapters.jobs import JobSpec
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.core.effects import (
+    AskForResolution,
     CancelBuilder,
     Effect,
     MergeHeads,
+    OpenIntegration,
     PhaseEffect,
     PreparePhase,
     RequestConsultation,
+    ResolveMerge,
     RunBuilder,
     RunConsultants,
     StartTimer,
@@ -40,13 +43,24 @@ from bot.core.effects import (
 from bot.core.events import (
     ConsultantsFinished,
     Event,
+    IntegrationFailed,
     MergeFailed,
     PhaseBuildFailed,
     PhasePrepareFailed,
 )
 from bot.core.state import PhaseStatus, RunState
 from bot.inputs.config import RepoConfig
-from workers import builders, consultants, consulting, merging, preparing, progress, timers
+from workers import (
+    builders,
+    consultants,
+    consulting,
+    integrating,
+    merging,
+    preparing,
+    progress,
+    resolving,
+    timers,
+)
 
 E = TypeVar("E", bound=Effect)
 
@@ -119,6 +133,22 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         expects=(PhaseStatus.MERGING,),
         failed=_reported_as(MergeFailed),
     ),
+    # A local merge and the resolver need a clone, and the resolver runs for up to the
+    # builder's timeout: builder workers take them, so events workers stay quick.
+    EffectKind(
+        ResolveMerge,
+        resolving.resolve_merge,
+        queue=BUILDERS_QUEUE,
+        timeout=builder_timeout,
+        expects=(PhaseStatus.MERGING,),
+        failed=_reported_as(MergeFailed),
+    ),
+    EffectKind(
+        AskForResolution,
+        resolving.ask_for_resolution,
+        retry_intervals=GITHUB_RETRY_SECONDS,
+        expects=(PhaseStatus.CONFLICTED,),
+    ),
     EffectKind(
         PreparePhase,
         preparing.prepare_phase,
@@ -133,6 +163,14 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         timeout=builder_timeout,
         expects=(PhaseStatus.QUEUED,),
         failed=_reported_as(PhaseBuildFailed),
+    ),
+    # A clone, merges and the checks: as slow as a builder's, so on builder workers.
+    EffectKind(
+        OpenIntegration,
+        integrating.open_integration,
+        queue=BUILDERS_QUEUE,
+        timeout=builder_timeout,
+        failed=lambda _effect, error, at: IntegrationFailed(at=at, error=error),
     ),
     EffectKind(CancelBuilder, builders.cancel_builder),
     EffectKind(

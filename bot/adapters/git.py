@@ -117,8 +117,66 @@ def commit_all(cwd: Path, message: str, identity: Identity) -> bool:
     return True
 
 
-def push(cwd: Path, branch: str, auth: GitAuth | None) -> None:
-    git(["push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"], cwd, auth=auth)
+def push(cwd: Path, branch: str, auth: GitAuth | None, commit: str = "HEAD") -> None:
+    git(["push", "--quiet", "origin", f"{commit}:refs/heads/{branch}"], cwd, auth=auth)
+
+
+def fetch(cwd: Path, branches: Sequence[str], auth: GitAuth | None) -> None:
+    """Fetch branches from origin, each to `refs/remotes/origin/<branch>`."""
+    specs = [f"+refs/heads/{b}:refs/remotes/origin/{b}" for b in branches]
+    git(["fetch", "--quiet", "--filter=blob:none", "origin", *specs], cwd, auth=auth)
+
+
+# The driver behind `merge.ours_merge`: keep the current side's file (exit 0 = merged).
+OURS_DRIVER = "porch-ours"
+
+
+def set_merge_strategies(cwd: Path, union: Sequence[str], ours: Sequence[str]) -> None:
+    """Per-path merge drivers for this clone only: `info/attributes`, never committed.
+
+    `union` is git's own driver (both sides' lines); the ours driver keeps the current side.
+    """
+    lines = [f"{pattern} merge=union" for pattern in union]
+    lines += [f"{pattern} merge={OURS_DRIVER}" for pattern in ours]
+    info = Path(git(["rev-parse", "--git-path", "info"], cwd).stdout.strip())
+    info = info if info.is_absolute() else cwd / info
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "attributes").write_text("".join(f"{line}\n" for line in lines))
+    git(["config", f"merge.{OURS_DRIVER}.name", "keep the first side"], cwd)
+    git(["config", f"merge.{OURS_DRIVER}.driver", "true"], cwd)
+
+
+def merge(
+    cwd: Path, commit: str, message: str, identity: Identity, auth: GitAuth | None
+) -> tuple[str, ...]:
+    """Merge `commit` into HEAD; the files left in conflict (markers in place), () if clean.
+
+    `auth` lets a partial clone fetch the blobs the merge reads.
+    """
+    done = git(
+        ["merge", "--no-ff", "--no-edit", "-m", message, commit],
+        cwd,
+        auth=auth,
+        identity=identity,
+        check=False,
+    )
+    if done.returncode == 0:
+        return ()
+    files = tuple(unmerged_files(cwd))
+    if not files:
+        raise GitError(f"git merge failed ({done.returncode}): {done.stderr.strip()}")
+    return files
+
+
+def unmerged_files(cwd: Path) -> list[str]:
+    out = git(["diff", "--name-only", "--diff-filter=U", "-z"], cwd).stdout
+    return sorted({name for name in out.split("\0") if name})
+
+
+def is_ancestor(cwd: Path, ancestor: str, descendant: str = "HEAD") -> bool:
+    return (
+        git(["merge-base", "--is-ancestor", ancestor, descendant], cwd, check=False).returncode == 0
+    )
 
 
 def env_for_child(extra: Mapping[str, str]) -> dict[str, str]:

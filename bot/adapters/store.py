@@ -32,6 +32,10 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# The PR index's name for a run's integration PR: no phase id holds a colon.
+INTEGRATION = ":integration"
+
+
 class RunExists(Exception):
     """A run for this issue is already stored."""
 
@@ -92,7 +96,8 @@ class RunStore:
         return [LogEntry.from_dict(json.loads(item)) for item in raw]
 
     def pull(self, repo: str, pr_number: int) -> tuple[str, str] | None:
-        """(run id, phase id) of the phase whose PR this is; None for any other PR."""
+        """(run id, phase id) of the phase whose PR this is, (run id, INTEGRATION) for a run's
+        integration PR; None for any other PR."""
         raw = self.redis.hget(keys.pulls(repo), str(pr_number))
         if not raw:
             return None
@@ -193,6 +198,8 @@ class RunStore:
                 for pid, phase in state.phases.items()
                 if phase.pr_number is not None and _pr_of(before, pid) != phase.pr_number
             }
+            if state.integration_pr is not None and before.integration_pr is None:
+                opened[str(state.integration_pr)] = f"{state.run_id} {INTEGRATION}"
             if opened:
                 pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
             for latency in _dispatch_latencies(state, entry):

@@ -17,7 +17,9 @@ from bot.core.state import PhaseStatus
 # A queued builder waits for a free builder worker, which may take as long as other builders
 # run: six hours means no builder worker is taking jobs.
 STATE_BOUNDS: Mapping[PhaseStatus, int] = {
-    PhaseStatus.MERGING: 30 * 60,
+    # Merging climbs the merge ladder: past GitHub's merges API, a clone and the resolver
+    # builder wait for a builder worker and run for up to the builder's timeout.
+    PhaseStatus.MERGING: 6 * 3600,
     PhaseStatus.PREPARING: 30 * 60,
     PhaseStatus.QUEUED: 6 * 3600,
 }

@@ -75,6 +75,38 @@ class MergeHeads(PhaseEffect):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ResolveMerge(PhaseEffect):
+    """The merge ladder's rungs that need a clone: a local merge with the configured per-path
+    strategies, then the resolver builder; report HeadsMerged, or MergeNeedsPerson after
+    pushing `resolve_branch` for a person.
+
+    Idempotent: heads the `-base` branch already holds merge as no-ops.
+    """
+
+    branch: str
+    heads: tuple[StartPoint, ...]
+    resolve_branch: str
+    rungs: tuple[str, ...] = ()  # what the earlier rungs did, carried into the report
+
+    @property
+    def key(self) -> str:
+        return self._key("resolve")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskForResolution(PhaseEffect):
+    """Post the one comment that asks a person to resolve the phase's conflict (files,
+    phases, hunks and the commands), and mark its check run as waiting.
+
+    Idempotent: the comment carries a marker naming the phase, iteration and attempt.
+    """
+
+    @property
+    def key(self) -> str:
+        return self._key("ask")
+
+
+@dataclass(frozen=True, kw_only=True)
 class PreparePhase(PhaseEffect):
     """Create the phase branch at `start`, its draft PR into `base_branch` and its check run;
     report PhasePrepared or PhasePrepareFailed.
@@ -198,6 +230,20 @@ class UpdateStatusComment(Effect):
         if self.requested_at is None:
             return f"status-v{self.version}"
         return f"status-v{self.version}-r{round(self.requested_at * 1000)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenIntegration(Effect):
+    """Merge the phases nothing depends on (and the base branch, if it moved) on the
+    integration branch, run the checks there, and open the integration PR; report
+    IntegrationOpened or IntegrationFailed.
+
+    Idempotent: heads the branch holds merge as no-ops, and an open PR for it is reused.
+    """
+
+    @property
+    def key(self) -> str:
+        return "integrate"
 
 
 def job_id(run_id: str, effect: Effect) -> str:

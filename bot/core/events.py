@@ -53,11 +53,39 @@ class HeadsMerged(PhaseEvent):
 
     branch: str
     sha: str
+    # What each rung of the merge ladder did, in order ("github: merged", "local: …").
+    rungs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeEscalated(PhaseEvent):
+    """GitHub's merges API found a conflict: the next rungs need a clone (`ResolveMerge`)."""
+
+    rungs: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeNeedsPerson(PhaseEvent):
+    """No rung merged the heads: `resolve_branch` holds the first head for a person."""
+
+    rungs: tuple[str, ...]
+    resolve_branch: str
+    files: tuple[str, ...]
+    hunks: str  # the conflicting hunks, markers in place, cut to a readable length
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolutionVerified(PhaseEvent):
+    """`/porch resolved`: the resolve branch holds every head and no conflict markers."""
+
+    branch: str
+    sha: str
+    by: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class MergeFailed(PhaseEvent):
-    """The heads of a phase's dependencies could not be merged (e.g. they conflict)."""
+    """The merge job itself failed (not a conflict: those climb the ladder)."""
 
     error: str
 
@@ -165,6 +193,22 @@ class ConsultantsFinished(PhaseEvent):
     head_sha: str
     verdicts: tuple[ConsultantVerdict, ...] = ()
     error: str = ""  # the job itself failed: no verdicts
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationOpened(Event):
+    """The integration PR is open: the run is done."""
+
+    pr_number: int
+    sha: str
+    rungs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationFailed(Event):
+    """The integration branch could not be merged or did not pass the checks."""
+
+    error: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -95,6 +95,67 @@ def no_consultants() -> str:
     )
 
 
+def conflict_needs_person(
+    *,
+    phase: str,
+    meeting: Iterable[str],
+    files: Iterable[str],
+    rungs: Iterable[str],
+    hunks: str,
+    resolve_branch: str,
+    heads: Iterable[tuple[str, str]],
+) -> str:
+    """The one comment asking a person to resolve a conflict no rung of the ladder could.
+
+    `heads` pairs each dependency phase with the branch holding its work.
+    """
+    heads = list(heads)
+    merges = "\n".join(f"git merge origin/{branch}   # {pid}" for pid, branch in heads[1:])
+    fence = "`" * max(3, _longest_backticks(hunks) + 1)
+    tried = "\n".join(f"- {rung}" for rung in rungs)
+    return (
+        f"{TITLE}: the work of {', '.join(meeting)} conflicts, and {phase} starts from their "
+        f"merge. It waits for you.\n\n"
+        f"**Files:** {', '.join(f'`{f}`' for f in files)}\n\n"
+        f"**Tried:**\n{tried}\n\n"
+        f"**The conflicting hunks:**\n\n{fence}diff\n{hunks}\n{fence}\n\n"
+        f"**To resolve it** on `{resolve_branch}`, which holds {heads[0][0]}'s work:\n\n"
+        f"```sh\ngit fetch origin\ngit switch {resolve_branch}\n{merges}\n"
+        f"# edit the files above, remove every conflict marker, then\n"
+        f"git add -A && git commit --no-edit\ngit push origin {resolve_branch}\n```\n\n"
+        "Then comment `/porch resolved` here: once the branch holds every phase's work and no "
+        f"conflict markers, {phase} starts from it."
+    )
+
+
+def resolution_refused(phase: str, resolve_branch: str, problems: Iterable[str]) -> str:
+    listed = "\n".join(f"- {p}" for p in problems)
+    return (
+        f"{TITLE} cannot go on with {phase} yet: `{resolve_branch}` is not resolved.\n\n"
+        f"{listed}\n\nPush the resolution to `{resolve_branch}` and comment `/porch resolved` "
+        "again."
+    )
+
+
+def nothing_to_resolve() -> str:
+    return f"{TITLE}: no phase of this issue's run is waiting for a resolved conflict."
+
+
+def _longest_backticks(text: str) -> int:
+    run = best = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        best = max(best, run)
+    return best
+
+
+def superseded(new_run_id: str) -> str:
+    return (
+        f"{TITLE}: this run was superseded by run `{new_run_id}`, started with "
+        "`/porch parallel` after it ended; its status comment is the newer one below."
+    )
+
+
 def untrusted_sub_issue(number: int, author: str) -> str:
     return (
         f"{TITLE} will not run the sub-issues of this issue: @{author}, who opened #{number} "

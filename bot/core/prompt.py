@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.state import RunState
+
 
 @dataclass(frozen=True)
 class DependencyNote:
@@ -61,3 +63,30 @@ def build_prompt(data: PromptInput) -> str:
     if data.feedback.strip():
         parts += ["", "## Review feedback to address", "", data.feedback.strip()]
     return "\n".join(parts) + "\n"
+
+
+def resolver_prompt(
+    state: RunState, phase_id: str, meeting: Sequence[str], files: Sequence[str]
+) -> str:
+    """What the resolver builder reads: whose work meets in the conflict, and what each was for."""
+    parts = [
+        f"# Resolve a merge conflict before {phase_id}: {state.titles.get(phase_id, '')}",
+        "",
+        f"The work of {', '.join(meeting)} is being merged as the starting point of {phase_id} "
+        f"(run `{state.run_id}`). git could not merge it: the files below hold conflict "
+        "markers (`<<<<<<<`, `=======`, `>>>>>>>`). Edit them so that each keeps what every "
+        "phase meant to do, remove every marker, and do not commit: the result is checked "
+        "for markers, the configured checks run on it, and it is committed for you.",
+        "",
+        "## Files in conflict",
+        "",
+        *(f"- `{path}`" for path in files),
+    ]
+    if state.overview.strip():
+        parts += ["", "## The plan's overview", "", state.overview.strip()]
+    parts += ["", "## The phases whose work meets here", ""]
+    for pid in meeting:
+        parts += [f"### {pid}: {state.titles.get(pid, '')}", ""]
+        parts += [state.sections.get(pid, "").strip() or "(no description)", ""]
+    parts += [f"### What comes next: {phase_id}", "", state.sections.get(phase_id, "").strip()]
+    return "\n".join(parts).rstrip() + "\n"

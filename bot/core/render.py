@@ -32,6 +32,7 @@ STATUS_LABELS: dict[PhaseStatus, str] = {
     PhaseStatus.QUEUED: "🕒 queued",
     PhaseStatus.BUILDING: "🔨 building",
     PhaseStatus.CONSULTING: "💬 consulting",
+    PhaseStatus.CONFLICTED: "⚠️ conflicted",
     PhaseStatus.DONE: "✅ done",
     PhaseStatus.FAILED: "❌ failed",
     PhaseStatus.BLOCKED: "⛔ blocked",
@@ -48,6 +49,7 @@ _OWN_STYLES: dict[PhaseStatus, str] = {
     PhaseStatus.QUEUED: "fill:#ddf4ff,stroke:#54aeff,color:#0a3069",
     PhaseStatus.BUILDING: "fill:#fff8c5,stroke:#d4a72c,color:#4d2d00",
     PhaseStatus.CONSULTING: "fill:#fbefff,stroke:#c297ff,color:#512a97",
+    PhaseStatus.CONFLICTED: "fill:#fff1e5,stroke:#fb8f44,color:#762c00",
     PhaseStatus.DONE: "fill:#dafbe1,stroke:#4ac26b,color:#116329",
     PhaseStatus.FAILED: "fill:#ffebe9,stroke:#ff8182,color:#82071e",
     PhaseStatus.BLOCKED: "fill:#eaeef2,stroke:#6e7781,color:#57606a,stroke-dasharray:4 2",
@@ -61,6 +63,7 @@ STATUS_STYLES: dict[PhaseStatus, str] = {
 RUN_LABELS: dict[RunStatus, str] = {
     RunStatus.PENDING: "starting",
     RunStatus.RUNNING: "running",
+    RunStatus.INTEGRATING: "opening the integration PR",
     RunStatus.DONE: "done",
     RunStatus.FAILED: "failed",
     RunStatus.CANCELLED: "cancelled",
@@ -109,6 +112,13 @@ def status_comment(
     notes: list[str] = []
     if not state.settings.sandboxed:
         notes += ["", messages.UNSANDBOXED]
+    merges = merge_ladder_lines(state)
+    if merges:
+        notes += ["", "**Merges**", "", merges]
+    if state.integration_pr is not None:
+        notes += ["", f"**Integration PR:** #{state.integration_pr}"]
+    if state.integration_error:
+        notes += ["", f"**Integration failed:** {_one_line(state.integration_error, ERROR_LIMIT)}"]
     errors = _errors(state)
     if errors:
         notes += ["", errors]
@@ -275,6 +285,7 @@ def _check_status(status: PhaseStatus) -> tuple[str, str | None]:
     if status in (PhaseStatus.BUILDING, PhaseStatus.CONSULTING):
         return "in_progress", None
     conclusions = {
+        PhaseStatus.CONFLICTED: "action_required",
         PhaseStatus.DONE: "success",
         PhaseStatus.FAILED: "failure",
         PhaseStatus.CANCELLED: "cancelled",
@@ -303,6 +314,14 @@ def _check_summary(state: RunState, phase: PhaseState) -> str:
             f"is now {(phase.head_sha or '')[:7]}."
             for r in stale(phase)
         ]
+    if phase.merge_rungs:
+        lines.append("Merge: " + " → ".join(phase.merge_rungs))
+    if phase.status is PhaseStatus.CONFLICTED and phase.resolve_branch:
+        lines.append(
+            f"Its dependencies' work conflicts in {', '.join(phase.conflict_files) or 'files'}; "
+            f"waiting for a person to resolve it on `{phase.resolve_branch}` and comment "
+            "`/porch resolved` on the issue."
+        )
     if phase.error:
         lines.append(f"Error: {_one_line(phase.error, ERROR_LIMIT)}")
     if phase.branch is None and phase.status in _STOPPED:
@@ -382,6 +401,22 @@ def consultation_line(state: RunState, phase: PhaseState) -> str:
 
 def _batch_sent(state: RunState, number: int) -> bool:
     return any(b.number == number and b.sent_at is not None for b in state.batches)
+
+
+def merge_ladder_lines(state: RunState) -> str:
+    """One line per phase whose dependencies' heads climbed the merge ladder: each rung."""
+    lines = []
+    for pid, phase in state.phases.items():
+        if not phase.merge_rungs:
+            continue
+        rungs = " → ".join(_one_line(r, 160) for r in phase.merge_rungs)
+        line = f"- **{_cell(phase_name(state, pid))}**: {rungs}"
+        if phase.status is PhaseStatus.CONFLICTED and phase.resolve_branch:
+            line += (
+                f" → **waiting for a person** on `{phase.resolve_branch}`, then `/porch resolved`"
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _errors(state: RunState) -> str:

@@ -41,6 +41,7 @@ class PhaseStatus(StrEnum):
     QUEUED = "queued"  # its builder job waits for a free builder worker
     BUILDING = "building"  # a builder worker is at work on it
     CONSULTING = "consulting"  # built; waiting for its reviews and automated consultants
+    CONFLICTED = "conflicted"  # no rung of the merge ladder merged its heads: waits for a person
     DONE = "done"
     FAILED = "failed"
     BLOCKED = "blocked"  # a dependency failed, so it can never start
@@ -54,7 +55,8 @@ class PhaseStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self not in (PhaseStatus.PENDING, PhaseStatus.CONSULTING) and self not in _ACTIVE
+        waiting = (PhaseStatus.PENDING, PhaseStatus.CONSULTING, PhaseStatus.CONFLICTED)
+        return self not in waiting and self not in _ACTIVE
 
     @property
     def satisfies_dependents(self) -> bool:
@@ -69,7 +71,8 @@ _ACTIVE = frozenset(
 class RunStatus(StrEnum):
     PENDING = "pending"  # created by `new_run`, nothing dispatched until RunStarted
     RUNNING = "running"
-    DONE = "done"
+    INTEGRATING = "integrating"  # every phase done: the integration PR is being opened
+    DONE = "done"  # the integration PR is open
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -205,6 +208,12 @@ class PhaseState:
     needs_person: bool = False
     approved_by: str = ""  # who approved it by `/porch approve`
     rebuttal: str = ""  # what its builder answered to the last round's reviews
+    # The merge ladder, one line per rung tried ("github: conflict", "local: merged", …), and
+    # when it reached a person: the branch to resolve on, the files and the conflicting hunks.
+    merge_rungs: tuple[str, ...] = ()
+    resolve_branch: str | None = None
+    conflict_files: tuple[str, ...] = ()
+    conflict_hunks: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +245,9 @@ class RunState:
     # Phase id -> the sub-issue it is, for a plan made of sub-issues: each phase PR says
     # "Part of #n", the status comment links it, and the integration PR closes it.
     phase_issues: Mapping[str, int] = field(default_factory=dict)
+    # The pull request that brings the whole run's work to the base branch.
+    integration_pr: int | None = None
+    integration_error: str = ""
 
     def phase(self, phase_id: str) -> PhaseState:
         return self.phases[phase_id]
@@ -263,6 +275,33 @@ class RunState:
 
     def merge_branch_for(self, phase_id: str) -> str:
         return names.merge_base_branch(self.branch_prefix, self.issue_number, self.slug, phase_id)
+
+    @property
+    def integration_branch(self) -> str:
+        """Where the phases nothing depends on meet, for the integration PR."""
+        return (
+            f"{names.run_branch_root(self.branch_prefix, self.issue_number, self.slug)}/integration"
+        )
+
+    def leaves(self) -> tuple[str, ...]:
+        """Done phases no other done phase builds on: together they hold all the run's work."""
+        done = [p for p, s in self.phases.items() if s.status is PhaseStatus.DONE]
+        held = {d for p in done for d in self._ancestors(p)}
+        return tuple(p for p in done if p not in held)
+
+    def _ancestors(self, phase_id: str) -> set[str]:
+        found: set[str] = set()
+        stack = list(self.deps[phase_id])
+        while stack:
+            dep = stack.pop()
+            if dep not in found:
+                found.add(dep)
+                stack.extend(self.deps[dep])
+        return found
+
+    def resolve_branch_for(self, phase_id: str) -> str:
+        """Where a person resolves a conflict the merge ladder could not."""
+        return f"{self.branch_for(phase_id)}-resolve"
 
     def dependents(self, phase_id: str) -> tuple[str, ...]:
         """Phases that depend on `phase_id`, directly or not, in plan order."""

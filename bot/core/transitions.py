@@ -22,13 +22,24 @@ class Transition:
     when: str  # what makes it happen, and the effect it emits after " / "
 
 
-_STOPPABLE = (S.PENDING, S.MERGING, S.PREPARING, S.QUEUED, S.BUILDING, S.CONSULTING)
+_STOPPABLE = (
+    S.PENDING,
+    S.MERGING,
+    S.CONFLICTED,
+    S.PREPARING,
+    S.QUEUED,
+    S.BUILDING,
+    S.CONSULTING,
+)
 
 PHASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.PENDING, S.MERGING, "dependencies done, several heads, a free slot / MergeHeads"),
     Transition(S.PENDING, S.PREPARING, "dependencies done, one head, a free slot / PreparePhase"),
     Transition(S.MERGING, S.PREPARING, "HeadsMerged / PreparePhase"),
-    Transition(S.MERGING, S.FAILED, "MergeFailed (the heads conflict), or overdue"),
+    Transition(S.MERGING, S.MERGING, "MergeEscalated (GitHub found a conflict) / ResolveMerge"),
+    Transition(S.MERGING, S.CONFLICTED, "MergeNeedsPerson / AskForResolution"),
+    Transition(S.CONFLICTED, S.PREPARING, "ResolutionVerified (/porch resolved) / PreparePhase"),
+    Transition(S.MERGING, S.FAILED, "MergeFailed (the merge job failed), or overdue"),
     Transition(S.PREPARING, S.QUEUED, "PhasePrepared / RunBuilder"),
     Transition(S.PREPARING, S.FAILED, "PhasePrepareFailed, or overdue"),
     Transition(S.QUEUED, S.BUILDING, "BuilderStarted / StartTimer(deadline)"),

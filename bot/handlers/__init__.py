@@ -2,8 +2,8 @@
 
 from gidgethub.routing import Router
 
-from bot.handlers import checks, comments, reviews
+from bot.handlers import checks, comments, pulls, reviews
 
-router = Router(comments.router, checks.router, reviews.router)
+router = Router(comments.router, checks.router, pulls.router, reviews.router)
 
 __all__ = ["router"]

@@ -11,18 +11,19 @@ from bot.adapters import keys
 from bot.adapters.github.client import RepoClient, is_transient
 from bot.adapters.github.failures import for_failure as failure_message
 from bot.adapters.store import RunExists
-from bot.core import messages
+from bot.core import messages, render
 from bot.core.events import (
     ApprovedByCommand,
     CancelRequested,
     ConsultRequested,
+    ResolutionVerified,
     RetryRequested,
     SkipRequested,
     StatusRequested,
 )
 from bot.core.plan_comment import PLAN_MARKER, plan_comment
 from bot.core.reducer import control
-from bot.core.state import ConsultationSettings, RunSettings, new_run
+from bot.core.state import ConsultationSettings, PhaseStatus, RunSettings, RunState, new_run
 from bot.errors import ConfigError
 from bot.handlers.context import Context
 from bot.inputs.commands import (
@@ -32,6 +33,7 @@ from bot.inputs.commands import (
     Consult,
     Help,
     Parallel,
+    Resolved,
     Retry,
     ShowPlan,
     Skip,
@@ -49,6 +51,7 @@ from bot.plan.graph import analyse
 from bot.plan.subissues import open_sub_issues
 from workers.reconcile import reconcile_run
 from workers.registry import builder_timeout
+from workers.resolving import verify_resolution
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -109,6 +112,8 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
             store.apply(current.run_id, CancelRequested(at=at, by=comment.author))
     elif isinstance(command, Approve | Consult):
         _consultation_command(ctx, repo, comment, command)
+    elif isinstance(command, Resolved):
+        resolved(ctx, repo, comment)
     elif isinstance(command, Retry | Skip):
         _control(ctx, repo, comment, command)
     elif isinstance(command, Help):
@@ -116,7 +121,7 @@ def _run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Command
     elif isinstance(command, Unknown):
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(command.text))
     else:
-        # `resolved` is parsed already; it acts once conflicts can be resolved by hand.
+        # every command is handled above; this answers any left unparsed.
         _answer_once(ctx, repo, comment, "unknown", messages.unknown_command(_verb(command)))
 
 
@@ -153,6 +158,41 @@ def _consultation_command(
         _answer_once(ctx, repo, comment, "consultation", why)
         return
     repo.react(comment.issue_number, comment.comment_id, "eyes")
+
+
+def resolved(ctx: Context, repo: RepoClient, comment: IssueComment) -> None:
+    """`/porch resolved`: each conflicted phase whose resolve branch checks out starts from it;
+    for any other, one answer saying what is still wrong."""
+    store = ctx.runtime.store
+    current = store.current(comment.repo.full_name, comment.issue_number)
+    waiting = (
+        []
+        if current is None
+        else [p for p in current.phases.values() if p.status is PhaseStatus.CONFLICTED]
+    )
+    if current is None or not waiting:
+        _answer_once(ctx, repo, comment, "resolved", messages.nothing_to_resolve())
+        return
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
+    refusals = []
+    for phase in waiting:
+        sha, problems = verify_resolution(repo, current, phase.phase_id)
+        branch = phase.resolve_branch or current.resolve_branch_for(phase.phase_id)
+        if problems:
+            refusals.append(messages.resolution_refused(phase.phase_id, branch, problems))
+            continue
+        event = ResolutionVerified(
+            at=ctx.runtime.clock(),
+            phase_id=phase.phase_id,
+            attempt=phase.attempt,
+            iteration=phase.iteration,
+            branch=branch,
+            sha=sha,
+            by=comment.author,
+        )
+        store.apply(current.run_id, event)
+    if refusals:
+        _answer_once(ctx, repo, comment, "resolved", "\n\n".join(refusals))
 
 
 def _config(
@@ -269,6 +309,8 @@ def start_run(ctx: Context, repo: RepoClient, comment: IssueComment, command: Pa
         _answer_once(ctx, repo, comment, "exists", messages.run_in_progress())
         return
     log.info("started run %s for %s#%s", state.run_id, state.repo, state.issue_number)
+    if current is not None:
+        supersede(ctx, repo, current, state.run_id)
 
 
 def show_plan(ctx: Context, repo: RepoClient, comment: IssueComment, command: ShowPlan) -> None:
@@ -327,3 +369,24 @@ def _answer_once(
 
 def _verb(command: Command) -> str:
     return type(command).__name__.lower()
+
+
+def supersede(ctx: Context, repo: RepoClient, old: RunState, new_run_id: str) -> None:
+    """The earlier run gives way to the new one: its open phase PRs are closed with a link to
+    the new run, its temporary merge branches deleted, its status comment says so.
+
+    Its phase branches stay: they hold the work of the closed PRs, for anyone who wants it.
+    Repeatable: closed PRs and missing branches are passed over.
+    """
+    note = messages.superseded(new_run_id)
+    for phase in old.phases.values():
+        if phase.pr_number is not None:
+            repo.close_pull(phase.pr_number, note)
+    for pid in old.phases:
+        repo.delete_branch(old.merge_branch_for(pid))
+        repo.delete_branch(old.resolve_branch_for(pid))
+    repo.delete_branch(old.integration_branch)
+    marker = render.status_marker(old.run_id)
+    body = f"{render.status_comment(old)}\n\n{note}"
+    known = ctx.runtime.redis.get(keys.status_comment(old.run_id))
+    repo.upsert_comment(old.issue_number, marker, body, int(known) if known else None)

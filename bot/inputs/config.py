@@ -128,6 +128,9 @@ class ConsultationConfig(_Section):
 class MergeConfig(_Section):
     # Files every phase appends to (changelogs, indexes): merged by keeping both sides' lines.
     union_merge: tuple[StrictStr, ...] = ()
+    # Generated files (status files, lock files): keep the first side's, to be regenerated.
+    ours_merge: tuple[StrictStr, ...] = ()
+    # A builder that resolves what git could not, in a clone with the markers in place.
     resolver_command: Command | None = None
 
 
@@ -144,6 +147,8 @@ class RepoConfig(_Section):
     failure_policy: FailurePolicy = FailurePolicy.CONTINUE
     consultation: ConsultationConfig = ConsultationConfig()
     merge: MergeConfig = MergeConfig()
+    # Once the integration PR is merged: close the phase PRs and delete the run's branches.
+    cleanup: StrictBool = True
     plan: PlanConfig = PlanConfig()
 
 

@@ -16,6 +16,7 @@ from typing import Any
 HANDLED: Mapping[str, frozenset[str]] = {
     "issue_comment": frozenset({"created"}),
     "pull_request_review": frozenset({"submitted", "dismissed"}),
+    "pull_request": frozenset({"closed"}),
     # People's requests only: the created and completed runs the App causes are dropped.
     "check_run": frozenset({"rerequested", "requested_action"}),
 }

@@ -33,6 +33,28 @@ class IssueComment:
     sender_type: str
 
 
+@dataclass(frozen=True)
+class PullClosed:
+    """A pull request was closed (GitHub's `pull_request` event, action `closed`)."""
+
+    repo: Repo
+    number: int
+    merged: bool
+    merged_by: str
+    url: str
+
+
+def pull_closed_from(payload: Mapping[str, Any]) -> PullClosed:
+    pull = payload["pull_request"]
+    return PullClosed(
+        repo=repo_from(payload),
+        number=int(pull["number"]),
+        merged=bool(pull.get("merged")),
+        merged_by=str((pull.get("merged_by") or {}).get("login") or ""),
+        url=str(pull.get("html_url") or ""),
+    )
+
+
 def repo_from(payload: Mapping[str, Any]) -> Repo:
     repository = payload["repository"]
     return Repo(

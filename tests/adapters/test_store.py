@@ -10,7 +10,14 @@ from rq import Queue
 
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.adapters.store import RunExists, RunStore
-from bot.core.effects import Effect, MergeHeads, PreparePhase, UpdateStatusComment, effect_from_dict
+from bot.core.effects import (
+    Effect,
+    MergeHeads,
+    OpenIntegration,
+    PreparePhase,
+    UpdateStatusComment,
+    effect_from_dict,
+)
 from bot.core.events import BuilderStarted, PhaseBuilt, PhasePrepared, StatusRequested
 from bot.core.state import PhaseStatus, RunState, RunStatus, new_run
 from bot.inputs.config import RepoConfig
@@ -203,3 +210,60 @@ def test_a_phase_pr_leads_back_to_its_run_and_phase(redis_client: redis.Redis) -
     assert store.pull("octo/board", 1) == ("r1-7", "phase_1")
     assert store.pull("octo/board", 2) is None
     assert store.pull("octo/other", 1) is None
+
+
+FORK = Plan(
+    phases=(
+        Phase(id="phase_1", label="1", title="Data layer", line=1),
+        Phase(id="phase_2", label="2", title="API routes", line=2, depends_on=("phase_1",)),
+        Phase(id="phase_3", label="3", title="UI", line=3, depends_on=("phase_1",)),
+    )
+)
+
+
+def test_last_phases_finishing_at_once_on_two_workers_open_one_integration_pr(
+    redis_client: redis.Redis, redis_url: str
+) -> None:
+    for round_ in range(50):
+        redis_client.flushall()
+        run_id = f"r2-{round_}"
+        store = RunStore(redis_client, plan_job)
+        state = new_run(
+            FORK,
+            run_id=run_id,
+            repo="octo/board",
+            installation_id=1,
+            issue_number=7,
+            issue_title="Task board",
+            base_branch="main",
+            base_sha="a" * 40,
+            created_at=100.0,
+        )
+        store.create(state, CONFIG, at=101.0)
+        _prepared(store, run_id, "phase_1", 102.0)
+        _started(store, run_id, "phase_1", 102.5)
+        _built(store, run_id, "phase_1", 103.0)
+        for last in ("phase_2", "phase_3"):
+            _prepared(store, run_id, last, 104.0)
+            _started(store, run_id, last, 104.5)
+        barrier = threading.Barrier(2)
+
+        def finish(
+            phase_id: str, run_id: str = run_id, barrier: threading.Barrier = barrier
+        ) -> None:
+            own = RunStore(redis.Redis.from_url(redis_url), plan_job)
+            barrier.wait()
+            _built(own, run_id, phase_id, 105.0)
+
+        threads = [threading.Thread(target=finish, args=(p,)) for p in ("phase_2", "phase_3")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        final = store.load(run_id)
+        assert final is not None and final.status is RunStatus.INTEGRATING
+        integrations = [
+            e for e in _effects(redis_client, BUILDERS_QUEUE) if isinstance(e, OpenIntegration)
+        ]
+        assert integrations == [OpenIntegration()], f"round {round_}"

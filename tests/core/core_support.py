@@ -13,6 +13,7 @@ from bot.core.effects import (
     CancelBuilder,
     Effect,
     MergeHeads,
+    OpenIntegration,
     PreparePhase,
     RunBuilder,
     StartTimer,
@@ -23,12 +24,17 @@ from bot.core.events import (
     BuilderStarted,
     Event,
     HeadsMerged,
+    IntegrationFailed,
+    IntegrationOpened,
+    MergeEscalated,
     MergeFailed,
+    MergeNeedsPerson,
     PhaseBuildFailed,
     PhaseBuilt,
     PhaseOverdue,
     PhasePrepared,
     PhasePrepareFailed,
+    ResolutionVerified,
     StatusRequested,
     TimerFired,
 )
@@ -141,6 +147,45 @@ def merge_failed(
     )
 
 
+def escalated(pid: str, attempt: int = 1, at: float = T0 + 30, *, iteration: int = 1) -> Event:
+    return MergeEscalated(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        rungs=(f"github: {pid}'s heads conflict",),
+    )
+
+
+def needs_person(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 40, *, iteration: int = 1
+) -> Event:
+    return MergeNeedsPerson(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        rungs=("github: conflict", "local: conflict in NOTES.md", "person: asked"),
+        resolve_branch=state.resolve_branch_for(pid),
+        files=("NOTES.md",),
+        hunks="--- NOTES.md\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> c",
+    )
+
+
+def verified(
+    state: RunState, pid: str, attempt: int = 1, at: float = T0 + 50, *, iteration: int = 1
+) -> Event:
+    return ResolutionVerified(
+        at=at,
+        phase_id=pid,
+        attempt=attempt,
+        iteration=iteration,
+        branch=state.resolve_branch_for(pid),
+        sha=f"{pid}-resolved",
+        by="maria",
+    )
+
+
 def prepared(
     state: RunState, pid: str, attempt: int = 1, at: float = T0 + 60, *, iteration: int = 1
 ) -> PhasePrepared:
@@ -224,7 +269,7 @@ class Running:
     effect: RunBuilder
 
 
-Work = MergeHeads | PreparePhase | RunBuilder | Running
+Work = MergeHeads | PreparePhase | RunBuilder | Running | OpenIntegration
 
 
 def overdue(phase: PhaseState, at: float) -> PhaseOverdue:
@@ -254,6 +299,7 @@ class Driver:
     delivered: list[Event] = field(default_factory=list)
     dispatched: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     cancelled_builders: set[tuple[str, int]] = field(default_factory=set)
+    integrations: int = 0
     clock: float = T0
 
     def tick(self) -> float:
@@ -279,11 +325,21 @@ class Driver:
             self.cancelled_builders.add((effect.phase_id, effect.attempt))
         elif isinstance(effect, StartTimer):
             self.timers.append(effect)
+        elif isinstance(effect, OpenIntegration):
+            # One integration PR per run, however the last phases' reports interleave.
+            self.integrations += 1
+            assert self.integrations == 1
+            self.outstanding.append(effect)
 
     def perform(self, work: Work, succeed: bool) -> list[Effect]:
         """Do `work` as its adapter would and deliver what it reports."""
         if isinstance(work, RunBuilder):
             return self._start_builder(work, succeed)
+        if isinstance(work, OpenIntegration):
+            at = self.tick()
+            if succeed:
+                return self.deliver(IntegrationOpened(at=at, pr_number=999, sha="integrated"))
+            return self.deliver(IntegrationFailed(at=at, error="checks failed"))
         return self.deliver(self.report(work, succeed))
 
     def report(self, work: MergeHeads | PreparePhase | Running, succeed: bool) -> Event:
@@ -505,7 +561,13 @@ class Driver:
             assert (phase.dispatched_at is not None) == (phase.attempt >= 1)
             assert phase.attempt - phase.first_attempt < 1 + state.settings.retries
         all_done = all(p.status is P.DONE for p in state.phases.values())
-        assert (state.status is RunStatus.DONE) == all_done
+        # Every phase done: the run integrates, and is done once its integration PR exists.
+        if state.status in (RunStatus.INTEGRATING, RunStatus.DONE):
+            assert all_done
+        if state.status is RunStatus.DONE:
+            assert state.integration_pr is not None
+        if all_done and state.status is RunStatus.RUNNING:
+            raise AssertionError("every phase is done but the run does not integrate")
         if state.status.finished:
             assert not active
         # The state survives the trip through JSON that the store gives it.

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.core.effects import MergeHeads, PreparePhase, UpdateCheckRun
+from bot.core.effects import MergeHeads, OpenIntegration, PreparePhase, UpdateCheckRun
 from bot.core.events import (
     CheckRunOpened,
     MergeFailed,
@@ -101,12 +101,13 @@ def test_skip_counts_as_done_and_dependents_start_from_its_start_point() -> None
     assert not any(isinstance(e, MergeHeads) for e in effects)
 
 
-def test_skipping_every_unfinished_phase_ends_the_run_done() -> None:
+def test_skipping_every_unfinished_phase_opens_the_integration_pr() -> None:
     state = setup(
         CHAIN, {"a": (P.DONE, 1), "b": (P.DONE, 1), "c": (P.FAILED, 1)}, run=RunStatus.FAILED
     )
-    new, _ = reduce(state, SkipRequested(at=T0 + 500, phase_id="c"))
-    assert new.status is RunStatus.DONE
+    new, effects = reduce(state, SkipRequested(at=T0 + 500, phase_id="c"))
+    assert new.status is RunStatus.INTEGRATING
+    assert OpenIntegration() in effects
 
 
 @pytest.mark.parametrize("status", [P.DONE, P.BUILDING, P.QUEUED, P.PENDING])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core import access, links
-from bot.core.events import Event, RunStarted
+from bot.core.events import Event, IntegrationOpened, RunStarted
 from bot.core.gantt import gantt
 from bot.core.history import LogEntry, log_entry
 from bot.core.reducer import reduce
@@ -64,6 +64,7 @@ def diamond_run(retry_c: bool = False) -> tuple[RunState, list[LogEntry]]:
         lambda s: prepared(s, "d", at=c_end + 2),
         lambda s: started("d", at=c_end + 3),
         lambda s: built("d", at=c_end + 9),
+        lambda s: IntegrationOpened(at=c_end + 9, pr_number=9, sha="i"),
     ]
     return _drive(run_of(DIAMOND, retries=1), steps)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.effects import MergeHeads, PreparePhase, RunBuilder, StartPoint
+from bot.core.effects import MergeHeads, OpenIntegration, PreparePhase, RunBuilder, StartPoint
 from bot.core.events import (
     BuilderStarted,
     HeadsMerged,
+    IntegrationOpened,
     MergeFailed,
     PhaseBuilt,
     PhasePrepared,
@@ -116,7 +117,12 @@ def test_the_diamond_runs_2_and_3_together_and_4_from_both() -> None:
     state, effects = reduce(state, report_prepared(state, prepare_4, T0 + 1505))
     (build_4,) = [e for e in effects if isinstance(e, RunBuilder)]
     state, _ = reduce(state, builder_started(build_4, T0 + 1510))
-    state, _ = reduce(state, PhaseBuilt(at=T0 + 2100, phase_id="phase_4", attempt=1, head_sha="h4"))
+    state, effects = reduce(
+        state, PhaseBuilt(at=T0 + 2100, phase_id="phase_4", attempt=1, head_sha="h4")
+    )
+    assert state.status is RunStatus.INTEGRATING
+    assert OpenIntegration() in effects
+    state, _ = reduce(state, IntegrationOpened(at=T0 + 2100, pr_number=9, sha="i"))
     assert state.status is RunStatus.DONE
     body = status_comment(state)
     assert "**4 of 4 phases done** · run done after 35m 00s" in body

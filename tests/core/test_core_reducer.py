@@ -25,6 +25,8 @@ from bot.core.events import (
     EVENT_TYPES,
     CancelRequested,
     Event,
+    IntegrationFailed,
+    IntegrationOpened,
     PhaseEvent,
     PhaseOverdue,
     RunStarted,
@@ -32,6 +34,7 @@ from bot.core.events import (
     TimerFired,
 )
 from bot.core.reducer import reduce
+from bot.core.render import status_comment
 from bot.core.state import FailurePolicy, PhaseStatus, RunState, RunStatus
 from tests.core.core_support import (
     DIAMOND,
@@ -39,14 +42,17 @@ from tests.core.core_support import (
     build_failed,
     built,
     deadline,
+    escalated,
     merge_failed,
     merged,
+    needs_person,
     prepare_failed,
     prepared,
     run_of,
     setup,
     started,
     timer_fired,
+    verified,
 )
 
 P = PhaseStatus
@@ -348,13 +354,13 @@ CASES = [
         settings={"max_parallel": 2},
     ),
     Case(
-        "the last phase built finishes the run",
+        "the last phase built starts the integration PR",
         CHAIN,
         {"a": (DONE, 1), "b": (DONE, 1), "c": (BUILDING, 2)},
         lambda s: built("c", attempt=2),
         {"c": (DONE, 2)},
-        ["check-c-v6", "status-v6"],
-        expect_run=RunStatus.DONE,
+        ["integrate", "check-c-v6", "status-v6"],
+        expect_run=RunStatus.INTEGRATING,
         settings={"retries": 1},
     ),
     Case(
@@ -725,6 +731,9 @@ def test_built_may_move_the_check_run_to_the_new_head() -> None:
 ITERATION_CASES: list[tuple[str, PhaseStatus, Callable[[RunState, int], Event]]] = [
     ("HeadsMerged", MERGING, lambda s, i: merged(s, "a", iteration=i)),
     ("MergeFailed", MERGING, lambda s, i: merge_failed("a", iteration=i)),
+    ("MergeEscalated", MERGING, lambda s, i: escalated("a", iteration=i)),
+    ("MergeNeedsPerson", MERGING, lambda s, i: needs_person(s, "a", iteration=i)),
+    ("ResolutionVerified", PhaseStatus.CONFLICTED, lambda s, i: verified(s, "a", iteration=i)),
     ("PhasePrepared", PREPARING, lambda s, i: prepared(s, "a", iteration=i)),
     ("PhasePrepareFailed", PREPARING, lambda s, i: prepare_failed("a", iteration=i)),
     ("BuilderStarted", QUEUED, lambda s, i: started("a", iteration=i)),
@@ -876,8 +885,22 @@ def test_a_skipped_dependency_is_looked_through() -> None:
     assert effect.start.phase_id == "a"
 
 
-def test_every_phase_skipped_or_done_is_a_done_run() -> None:
+def test_every_phase_skipped_or_done_integrates_then_the_run_is_done() -> None:
     state = setup(CHAIN, {"a": (BUILDING, 1), "b": (P.SKIPPED, 0), "c": (P.SKIPPED, 0)})
     new, _ = reduce(state, built("a"))
-    assert new.status is RunStatus.DONE
-    assert new.finished_at == T0 + 300
+    assert new.status is RunStatus.INTEGRATING
+    assert new.finished_at is None
+    assert new.leaves() == ("a",)
+    done, _ = reduce(new, IntegrationOpened(at=T0 + 400, pr_number=12, sha="i"))
+    assert (done.status, done.integration_pr, done.finished_at) == (RunStatus.DONE, 12, T0 + 400)
+    # Reported twice, it changes nothing the second time.
+    assert reduce(done, IntegrationOpened(at=T0 + 401, pr_number=12, sha="i")) == (done, [])
+
+
+def test_an_integration_that_fails_fails_the_run_and_says_why() -> None:
+    state = setup(
+        CHAIN, {"a": (DONE, 1), "b": (DONE, 1), "c": (DONE, 1)}, run=RunStatus.INTEGRATING
+    )
+    new, _ = reduce(state, IntegrationFailed(at=T0 + 400, error="a check failed"))
+    assert new.status is RunStatus.FAILED
+    assert "a check failed" in status_comment(new)

@@ -260,6 +260,8 @@ def phase_states(draw: st.DrawFn, phase_id: str) -> PhaseState:
         finished_at=draw(opt(times)),
         log_tail=draw(texts),
         error=draw(texts),
+        merge_rungs=tuple(draw(st.lists(texts, max_size=2))),
+        resolve_branch=draw(opt(texts)),
     )
 
 
@@ -297,6 +299,7 @@ def run_states(draw: st.DrawFn) -> RunState:
         overview=draw(texts),
         sections={pid: draw(texts) for pid in phase_ids},
         touches={pid: tuple(draw(st.lists(texts, max_size=3))) for pid in phase_ids},
+        phase_issues={pid: draw(st.integers(1, 10**6)) for pid in phase_ids[:1]},
     )
 
 
@@ -363,6 +366,9 @@ def test_every_event_type_is_registered() -> None:
     assert set(EVENT_TYPES) == {
         "RunStarted",
         "HeadsMerged",
+        "MergeEscalated",
+        "MergeNeedsPerson",
+        "ResolutionVerified",
         "MergeFailed",
         "PhasePrepared",
         "PhasePrepareFailed",
@@ -371,6 +377,8 @@ def test_every_event_type_is_registered() -> None:
         "PhaseBuildFailed",
         "PhaseOverdue",
         "TimerFired",
+        "IntegrationOpened",
+        "IntegrationFailed",
         "StatusRequested",
         "CancelRequested",
         "ReviewSubmitted",
@@ -425,6 +433,9 @@ def test_a_phase_event_belongs_to_the_first_iteration_unless_it_says_otherwise()
 def test_every_effect_type_is_registered() -> None:
     assert set(EFFECT_TYPES) == {
         "MergeHeads",
+        "ResolveMerge",
+        "AskForResolution",
+        "OpenIntegration",
         "PreparePhase",
         "RunBuilder",
         "CancelBuilder",

@@ -97,7 +97,7 @@ def test_the_same_delivery_five_times_at_once_makes_one_run(porch: Porch) -> Non
     porch.settle()
     state = porch.run(issue)
     assert state is not None and state.status.value == "done"
-    assert len(_pulls(porch)) == 4
+    assert len(_pulls(porch)) == 5  # four phases and the integration PR
 
 
 def test_config_changed_only_on_a_pr_branch_is_not_used(porch: Porch, tmp_path: Path) -> None:

@@ -142,7 +142,9 @@ def _plan_with_a_dependent_of_the_join() -> str:
 def test_a_join_that_fails_before_building_has_a_failed_check_run_and_so_do_its_dependents(
     porch: Porch,
 ) -> None:
-    porch.repo(config=porch_config(f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"))
+    porch.repo()
+    # GitHub refuses the join's merge outright (not a conflict, which the ladder would climb).
+    porch.hub.control.add_fault("error", "POST", f"/repos/{REPO}/merges", status=403)
     issue = porch.start(body=_plan_with_a_dependent_of_the_join())
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.FAILED
@@ -153,7 +155,7 @@ def test_a_join_that_fails_before_building_has_a_failed_check_run_and_so_do_its_
     runs = {r.external_id: r for r in gh.get_commit(state.base_sha).get_check_runs()}
     failed = runs[f"{state.run_id}:phase_4"]
     assert (failed.status, failed.conclusion) == ("completed", "failure")
-    assert "do not merge cleanly" in failed.output.summary
+    assert "403" in failed.output.summary
     assert "commit the run started from" in failed.output.summary
     blocked = runs[f"{state.run_id}:phase_5"]
     assert (blocked.status, blocked.conclusion) == ("completed", "neutral")

@@ -17,7 +17,7 @@ from bot.adapters.queues import builders_queue, events_queue
 from bot.cli.main import main
 from bot.core.state import PhaseStatus, RunStatus
 from bot.settings import Settings
-from tests.integration.conftest import Porch
+from tests.integration.conftest import BUILDER, Porch, porch_config
 from workers.reconcile import reconcile_run, redeliver_missed
 from workers.registry import plan_job
 from workers.runtime import Runtime
@@ -132,3 +132,28 @@ def test_a_command_whose_webhook_was_lost_is_delivered_again(porch: Porch) -> No
     porch.settle()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
+
+
+def test_a_lost_resolve_job_of_an_escalated_merge_is_enqueued_again(porch: Porch) -> None:
+    shared = f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"
+    porch.repo(config=porch_config(shared) + "merge:\n  union_merge: [app/shared.py]\n")
+    issue = porch.open_and_comment()
+    builders = builders_queue(porch.redis)
+    resolve: list[str] = []
+    for _ in range(60):
+        porch.orchestrate()
+        resolve = [j for j in builders.get_job_ids() if "-resolve-" in j]
+        if resolve:
+            break
+        SimpleWorker([builders], connection=porch.redis).work(burst=True, max_jobs=1)
+    assert resolve, "GitHub's rung never escalated"
+    Job.fetch(resolve[0], connection=porch.redis).delete()  # lost with its worker
+
+    state = porch.run(issue)
+    assert state is not None and state.phase("phase_4").status is PhaseStatus.MERGING
+    notes = reconcile_run(_runtime(porch), state.run_id)
+    assert notes == [f"phase_4: job {resolve[0]} was lost; enqueued it again"]
+    porch.settle()
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE
+    assert state.phase("phase_4").merge_rungs[1].startswith("local: merged phase_3 (union")

@@ -54,19 +54,22 @@ def test_a_failing_check_fails_the_phase(porch: Porch) -> None:
     assert "exited with status 4" in state.phase("phase_3").error
 
 
-def test_dependencies_that_do_not_merge_fail_the_join_with_a_clear_message(porch: Porch) -> None:
+def test_dependencies_that_do_not_merge_wait_for_a_person_with_a_clear_message(
+    porch: Porch,
+) -> None:
     porch.repo(config=porch_config(f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"))
     issue = porch.start()
     statuses = _statuses(porch, issue)
     assert statuses["phase_2"] is PhaseStatus.DONE and statuses["phase_3"] is PhaseStatus.DONE
-    assert statuses["phase_4"] is PhaseStatus.FAILED
+    assert statuses["phase_4"] is PhaseStatus.CONFLICTED
     state = porch.run(issue)
-    assert state is not None
-    error = state.phase("phase_4").error
-    assert "do not merge cleanly" in error
-    assert "phase_3 conflicts with that of phase_2" in error
+    assert state is not None and state.status is RunStatus.RUNNING
+    rungs = state.phase("phase_4").merge_rungs
+    assert rungs[0] == "github: phase_3 conflicts with phase_2"
+    assert rungs[1] == "local: phase_3 conflicts with phase_2 in app/shared.py"
+    assert rungs[-1].startswith("person: asked to resolve on ")
     comment = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
-    assert "do not merge cleanly" in comment
+    assert "waiting for a person" in comment
 
 
 def test_cancel_stops_the_run(porch: Porch) -> None:
@@ -98,12 +101,13 @@ def test_github_failing_after_the_write_creates_no_duplicates(porch: Porch) -> N
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
     repo = porch.hub.github().get_repo(REPO)
-    assert len(list(repo.get_pulls(state="all"))) == 4
+    assert len(list(repo.get_pulls(state="all"))) == 5  # four phases and the integration PR
     statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
     assert len(statuses) == 1
     for phase in state.phases.values():
         assert phase.head_sha is not None
-        assert len(_check_runs(porch, phase.head_sha)) == 1
+        runs = repo.get_commit(phase.head_sha).get_check_runs()
+        assert len([r for r in runs if r.name != "porch: integration"]) == 1
     failed_posts = [r for r in porch.hub.requests if r.status == 502]
     assert len(failed_posts) == 3
 
@@ -162,6 +166,22 @@ def test_parallel_after_a_failed_run_starts_a_fresh_run_on_fresh_branches(porch:
     assert old and not old & new
     statuses = [c for c in porch.comments(issue) if "porch-parallel:status" in c.body]
     assert len(statuses) == 2  # one per run, each edited in place
+    assert f"superseded by run `{second.run_id}`" in statuses[0].body
+    assert "superseded" not in statuses[1].body
+
+    # The earlier run's PRs are closed with a link to the new run: only the new run's are open.
+    repo = porch.hub.github().get_repo(REPO)
+    open_heads = {p.head.ref for p in repo.get_pulls(state="open")}
+    assert open_heads == new | {second.integration_branch}
+    for phase in first.phases.values():
+        if phase.pr_number is not None:
+            comments = repo.get_pull(phase.pr_number).get_issue_comments()
+            assert any(second.run_id in (c.body or "") for c in comments)
+    branches = {b.name for b in repo.get_branches()}
+    temporary = {first.integration_branch}
+    for pid in first.phases:
+        temporary |= {first.merge_branch_for(pid), first.resolve_branch_for(pid)}
+    assert not branches & temporary
 
 
 def test_status_updates_arriving_together_cost_one_edit(porch: Porch) -> None:
@@ -204,7 +224,8 @@ def test_a_passing_github_outage_while_preparing_is_waited_out(porch: Porch) -> 
     issue = porch.start()
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
-    assert len(list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))) == 4
+    # Four phases and the integration PR.
+    assert len(list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))) == 5
 
 
 def test_a_lasting_github_outage_while_preparing_fails_the_phase_and_says_so(
@@ -233,6 +254,7 @@ def test_a_repository_without_draft_prs_gets_ready_prs(porch: Porch) -> None:
     state = porch.run(issue)
     assert state is not None and state.status is RunStatus.DONE
     pulls = list(porch.hub.github().get_repo(REPO).get_pulls(state="all"))
+    pulls = [p for p in pulls if p.number != state.integration_pr]  # ready for review anyway
     assert len(pulls) == 4
     assert not any(p.draft for p in pulls)
     assert all("does not allow draft pull requests" in p.body for p in pulls)

@@ -93,7 +93,7 @@ def test_five_sub_issues_run_in_parallel_where_blocked_by_allows(porch: Porch) -
     # Every phase PR names its sub-issue; the status comment links each one.
     repo = porch.hub.github().get_repo(REPO)
     pulls = {p.head.ref.rsplit("/", 1)[-1]: p for p in repo.get_pulls(state="open")}
-    assert sorted(pulls) == sorted(pid.values())
+    assert sorted(pulls) == sorted([*pid.values(), "integration"])
     for part in PARTS:
         body = pulls[pid[part]].body
         assert body.startswith(f"Part of #{n[part]}.")
@@ -101,6 +101,17 @@ def test_five_sub_issues_run_in_parallel_where_blocked_by_allows(porch: Porch) -
     [status] = [c for c in _bot_comments(porch, board) if "porch-parallel:status" in c]
     for part in PARTS:
         assert f"· #{n[part]} |" in status
+
+    # The integration PR closes the parent and every sub-issue once it is merged.
+    assert state.integration_pr is not None
+    integration = repo.get_pull(state.integration_pr)
+    for number in [board, *n.values()]:
+        assert f"Closes #{number}" in integration.body
+    porch.hub.control.merge_pull(REPO, state.integration_pr, MAINTAINER)
+    porch.settle()
+    assert {number: repo.get_issue(number).state for number in n.values()} == {
+        number: "closed" for number in n.values()
+    }
 
 
 def test_porch_plan_posts_the_graph_once_and_updates_it_for_anyone(porch: Porch) -> None:

@@ -271,6 +271,42 @@ class RepoClient:
 
         return _ensure(create, lambda: self._ref_sha(branch), f"branch {branch}")
 
+    def close_pull(self, number: int, comment: str) -> None:
+        """Close an open PR with a comment saying why; a closed one is left as it is."""
+        pull = self._repo.get_pull(number)
+        if pull.state != "open":
+            return
+        _retry(lambda: pull.create_issue_comment(comment), "comment")
+        _retry(lambda: pull.edit(state="closed"), "close pull request")
+
+    def delete_branch(self, branch: str) -> bool:
+        """Delete a branch; False when it was not there (deleted already, or never made)."""
+        # The matching-refs listing gives each ref's own URL (`/git/refs/…`), which is what
+        # DELETE takes; `get_git_ref` builds `/git/ref/…`, which has no DELETE.
+        full = f"refs/heads/{branch}"
+        ref = next(
+            (r for r in self._repo.get_git_matching_refs(f"heads/{branch}") if r.ref == full), None
+        )
+        if ref is None:
+            return False
+        try:
+            _retry(ref.delete, "delete branch")
+        except UnknownObjectException:
+            return False
+        except GithubException as exc:
+            if exc.status == 422:  # GitHub: "Reference does not exist"
+                return False
+            raise
+        return True
+
+    def holds(self, branch: str, sha: str) -> bool:
+        """Whether `branch` holds commit `sha` (is at it, or ahead of it)."""
+        try:
+            status = _retry(lambda: self._repo.compare(sha, branch), "compare").status
+        except UnknownObjectException:
+            return False
+        return status in ("ahead", "identical")
+
     def ensure_started_branch(
         self, branch: str, parent_sha: str, message: str, app_name: str
     ) -> str:

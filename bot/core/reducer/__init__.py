@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.effects import Effect, UpdateCheckRun, UpdateStatusComment
+from bot.core.effects import Effect, OpenIntegration, UpdateCheckRun, UpdateStatusComment
 from bot.core.events import (
     CheckRunOpened,
     Event,
@@ -28,7 +28,7 @@ from bot.core.events import (
 )
 from bot.core.reducer import building, consulting, control, dispatch, stopping
 from bot.core.reducer.step import Handler, Step
-from bot.core.state import PhaseState, PhaseStatus, RunState
+from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 
 __all__ = ["Step", "reduce"]
 
@@ -43,10 +43,12 @@ _HANDLERS: dict[type, Handler] = {
 
 def shows_check_run(phase: PhaseState) -> bool:
     """Whether the phase has a check run to keep up to date, or needs one made: a phase that
-    failed or was blocked before it had its own gets one, so the Checks view says why."""
+    failed, was blocked or waits for a person's resolution before it had its own gets one,
+    so the Checks view says why."""
     return phase.check_run_id is not None or phase.status in (
         PhaseStatus.FAILED,
         PhaseStatus.BLOCKED,
+        PhaseStatus.CONFLICTED,
     )
 
 
@@ -82,6 +84,10 @@ def reduce(state: RunState, event: Event) -> Step:
     changed, dispatched = dispatch.dispatch(changed, event.at)
     changed, consulted = consulting.flush(changed, event.at)
     changed = dispatch.settle(changed, event.at)
+    if changed.status is RunStatus.INTEGRATING and state.status is not RunStatus.INTEGRATING:
+        # One transaction moves the run here, so the integration PR is asked for once, even
+        # when the last two phases finish at the same instant on two workers.
+        effects = [*effects, OpenIntegration()]
     version = state.version + 1
     changed = replace(changed, version=version)
     opened = _shown_already(event, changed)

@@ -7,21 +7,32 @@ from dataclasses import replace
 
 from bot.core import messages
 from bot.core.bounds import STATE_BOUNDS
-from bot.core.effects import CancelBuilder, Effect, RunBuilder, StartPoint, StartTimer
+from bot.core.effects import (
+    AskForResolution,
+    CancelBuilder,
+    Effect,
+    ResolveMerge,
+    RunBuilder,
+    StartPoint,
+    StartTimer,
+)
 from bot.core.events import (
     BuilderStarted,
     HeadsMerged,
+    MergeEscalated,
     MergeFailed,
+    MergeNeedsPerson,
     PhaseBuildFailed,
     PhaseBuilt,
     PhaseEvent,
     PhaseOverdue,
     PhasePrepared,
     PhasePrepareFailed,
+    ResolutionVerified,
     TimerFired,
 )
 from bot.core.reducer import consulting
-from bot.core.reducer.dispatch import prepare
+from bot.core.reducer.dispatch import prepare, start_points
 from bot.core.reducer.step import Handler, Step
 from bot.core.reducer.stopping import fail
 from bot.core.state import PhaseState, PhaseStatus, RunState
@@ -41,7 +52,59 @@ def _heads_merged(state: RunState, event: HeadsMerged) -> Step:
     phase = _awaiting(state, event, PhaseStatus.MERGING)
     if phase is None:
         return state, []
-    preparing = move(phase, PhaseStatus.PREPARING)
+    # The report carries every rung climbed, the earlier ones included.
+    preparing = move(phase, PhaseStatus.PREPARING, merge_rungs=event.rungs)
+    start = StartPoint(ref=event.branch, sha=event.sha)
+    return state.with_phase(preparing), [prepare(state, preparing, start)]
+
+
+def _merge_escalated(state: RunState, event: MergeEscalated) -> Step:
+    """GitHub could not merge: the rungs that need a clone run on a builder worker."""
+    phase = _awaiting(state, event, PhaseStatus.MERGING)
+    if phase is None or phase.merge_rungs:
+        return state, []  # a repeated report: the ladder climbs once
+    climbing = move(phase, PhaseStatus.MERGING, merge_rungs=event.rungs)
+    resolve = ResolveMerge(
+        phase_id=phase.phase_id,
+        attempt=phase.attempt,
+        iteration=phase.iteration,
+        branch=state.merge_branch_for(phase.phase_id),
+        heads=start_points(state, phase.phase_id),
+        resolve_branch=state.resolve_branch_for(phase.phase_id),
+        rungs=event.rungs,
+    )
+    return state.with_phase(climbing), [resolve]
+
+
+def _merge_needs_person(state: RunState, event: MergeNeedsPerson) -> Step:
+    phase = _awaiting(state, event, PhaseStatus.MERGING)
+    if phase is None:
+        return state, []
+    waiting = move(
+        phase,
+        PhaseStatus.CONFLICTED,
+        merge_rungs=event.rungs,
+        resolve_branch=event.resolve_branch,
+        conflict_files=event.files,
+        conflict_hunks=event.hunks,
+    )
+    ask = AskForResolution(
+        phase_id=phase.phase_id, attempt=phase.attempt, iteration=phase.iteration
+    )
+    return state.with_phase(waiting), [ask]
+
+
+def _resolution_verified(state: RunState, event: ResolutionVerified) -> Step:
+    """A person resolved the conflict: the phase starts from their branch."""
+    phase = _awaiting(state, event, PhaseStatus.CONFLICTED)
+    if phase is None:
+        return state, []
+    who = f" by @{event.by}" if event.by else ""
+    preparing = move(
+        phase,
+        PhaseStatus.PREPARING,
+        merge_rungs=(*phase.merge_rungs, f"person: resolved{who} on {event.branch}"),
+    )
     start = StartPoint(ref=event.branch, sha=event.sha)
     return state.with_phase(preparing), [prepare(state, preparing, start)]
 
@@ -199,6 +262,9 @@ def _timer_fired(state: RunState, event: TimerFired) -> Step:
 
 HANDLERS: dict[type, Handler] = {
     HeadsMerged: _heads_merged,
+    MergeEscalated: _merge_escalated,
+    MergeNeedsPerson: _merge_needs_person,
+    ResolutionVerified: _resolution_verified,
     MergeFailed: _merge_failed,
     PhasePrepared: _phase_prepared,
     PhasePrepareFailed: _phase_prepare_failed,

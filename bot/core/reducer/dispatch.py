@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.core.effects import Effect, MergeHeads, PreparePhase, StartPoint
-from bot.core.events import RunStarted
+from bot.core.events import IntegrationFailed, IntegrationOpened, RunStarted
 from bot.core.reducer.step import Handler, Step
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 from bot.core.transitions import move
@@ -112,10 +112,13 @@ def settle(state: RunState, at: float) -> RunState:
         return state
     phases = state.phases.values()
     if all(p.status.satisfies_dependents for p in phases):
-        return replace(state, status=RunStatus.DONE, finished_at=at)
+        # Not done yet: done is when the integration PR exists (`OpenIntegration`).
+        return replace(state, status=RunStatus.INTEGRATING)
+    # A conflicted phase waits for a person's `/porch resolved`: the run waits with it.
     stuck = not any(
         p.status.active
         or p.status is PhaseStatus.CONSULTING
+        or p.status is PhaseStatus.CONFLICTED
         or (p.status is PhaseStatus.PENDING and ready(state, p.phase_id))
         for p in phases
     )
@@ -130,4 +133,24 @@ def _run_started(state: RunState, event: RunStarted) -> Step:
     return replace(state, status=RunStatus.RUNNING), []
 
 
-HANDLERS: dict[type, Handler] = {RunStarted: _run_started}
+def _integration_opened(state: RunState, event: IntegrationOpened) -> Step:
+    if state.status is not RunStatus.INTEGRATING:
+        return state, []
+    return replace(
+        state, status=RunStatus.DONE, finished_at=event.at, integration_pr=event.pr_number
+    ), []
+
+
+def _integration_failed(state: RunState, event: IntegrationFailed) -> Step:
+    if state.status is not RunStatus.INTEGRATING:
+        return state, []
+    return replace(
+        state, status=RunStatus.FAILED, finished_at=event.at, integration_error=event.error
+    ), []
+
+
+HANDLERS: dict[type, Handler] = {
+    RunStarted: _run_started,
+    IntegrationOpened: _integration_opened,
+    IntegrationFailed: _integration_failed,
+}

@@ -151,6 +151,12 @@ def report(result: RunResult, plan_text: str, out: TextIO) -> None:
             f"  #{phase.pr_number} {phase.phase_id}: {phase.branch} -> {phase.base_branch}",
             file=out,
         )
+    if state.integration_pr is not None:
+        print(
+            f"\nThe integration PR, ready for review: #{state.integration_pr} "
+            f"{state.integration_branch} -> {state.base_branch}",
+            file=out,
+        )
     print("\nThe status comment on the issue:\n", file=out)
     print(render.status_comment(state), file=out)
 
