@@ -27,16 +27,17 @@ from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.auth import github_for_token
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
-from bot.adapters.sandbox import Sandbox, extra_paths_from_env, sandbox_problem
+from bot.adapters.sandbox import Sandbox, extra_paths_from_env, read_untrusted, sandbox_problem
 from bot.core.consultation import rebuttal_comment, rebuttal_marker, round_feedback
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
 from bot.core.names import safe_name
-from bot.core.prompt import DependencyNote, PromptInput, build_prompt
+from bot.core.prompt import DependencyNote, PromptInput, build_prompt, conflict_notes
 from bot.core.state import PhaseStatus, RunState
 from bot.errors import GitHubAuthError
 from bot.inputs.config import RepoConfig
 from bot.inputs.config import Sandbox as SandboxMode
+from workers.predicted import sibling_conflicts
 from workers.progress import ensure_check_run, move_check_run
 from workers.runtime import Runtime
 from workers.tokens import FRESH_SECONDS, JobTokens, builder_tokens
@@ -169,6 +170,7 @@ def _build_with(
     # Posted with the App's own token: the build's narrowed one may not write comments.
     app_repo = rt.repo(state.installation_id, state.repo)
     rebuttal = _rebuttal(app_repo, state, effect, rebuttal_path, secrets)
+    now = rt.store.load(state.run_id) or state
     built = PhaseBuilt(
         at=rt.clock(),
         phase_id=phase_id,
@@ -177,10 +179,10 @@ def _build_with(
         head_sha=new_head,
         log_tail=result.log_tail,
         rebuttal=rebuttal,
+        conflicts=sibling_conflicts(now, phase_id, work, GitAuth(tokens.push), config),
     )
     # The check run on the new head is made showing the phase done (or consulting), so no
     # edit follows it.
-    now = rt.store.load(state.run_id) or state
     gated = now.settings.consultation.gated
     shown = now.with_phase(
         replace(
@@ -306,6 +308,7 @@ def _prompt_input(state: RunState, effect: RunBuilder, repo: RepoClient) -> Prom
         if other.phase_id != phase_id and other.status.active
     }
     return PromptInput(
+        conflicts=conflict_notes(state, phase_id),
         run_id=state.run_id,
         phase_id=phase_id,
         title=state.titles[phase_id],
@@ -327,9 +330,9 @@ def _rebuttal(
     Only a review round (iteration 2 on) asks for one; posting it must not fail a build whose
     work is pushed, so a failed post is logged and the answer still reaches the consultants.
     """
-    if effect.iteration < 2 or not path.is_file():
+    if effect.iteration < 2:
         return ""
-    text = path.read_text(errors="replace").strip()
+    text = read_untrusted(path).strip()
     if not text:
         return ""
     body = rebuttal_comment(effect.phase_id, effect.iteration, text, secrets)

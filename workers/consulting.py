@@ -11,7 +11,10 @@ from bot.adapters import keys
 from bot.adapters.github.client import RepoClient
 from bot.core.consultation import FileStat, batch_comment, batch_marker
 from bot.core.effects import RequestConsultation, SummariseConsultation
-from bot.core.state import PhaseStatus, RunState
+from bot.core.events import ReviewSubmitted
+from bot.core.state import PhaseStatus, RunState, Verdict
+from bot.inputs.commands import may_change_runs
+from bot.inputs.payloads import PullRequestReview
 from workers.progress import render_newest
 from workers.runtime import Runtime
 
@@ -70,3 +73,38 @@ def _render(rt: Runtime, run_id: str, number: int) -> None:
 def _files(repo: RepoClient, state: RunState, phase_id: str) -> list[FileStat]:
     number = state.phase(phase_id).pr_number
     return repo.pull_file_stats(number) if number else []
+
+
+_VERDICTS = {
+    "approved": Verdict.APPROVE,
+    "changes_requested": Verdict.REQUEST_CHANGES,
+    "commented": Verdict.COMMENT,
+}
+
+
+def consultation_of(
+    repo: RepoClient, review: PullRequestReview, phase_id: str, at: float
+) -> ReviewSubmitted | None:
+    """The event a submitted review makes, or None when it does not count: a bot's, one with
+    no verdict, or one by someone without write access. The reconciler asks the same."""
+    verdict = _VERDICTS.get(review.state)
+    if verdict is None or review.reviewer_type == "Bot":
+        return None
+    if not may_change_runs(repo.permission(review.reviewer)):
+        log.info(
+            "review %s of #%s by %s does not count: no write access",
+            review.review_id,
+            review.pr_number,
+            review.reviewer,
+        )
+        return None
+    return ReviewSubmitted(
+        at=at,
+        phase_id=phase_id,
+        review_id=review.review_id,
+        reviewer=review.reviewer,
+        verdict=verdict,
+        head_sha=review.commit_id,
+        body=review.body,
+        comments=tuple(repo.review_comments(review.pr_number, review.review_id)),
+    )

@@ -49,11 +49,18 @@ from bot.core.effects import (
     StartPoint,
     job_id,
 )
-from bot.core.events import BuilderStarted, PhaseOverdue, event_from_dict
+from bot.core.events import (
+    BuilderStarted,
+    PhaseOverdue,
+    ReviewDismissed,
+    ReviewSubmitted,
+    event_from_dict,
+)
 from bot.core.history import LogEntry, entered_at
 from bot.core.reducer.dispatch import prepare, start_points
 from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
 from bot.inputs.interest import is_handled
+from workers.consulting import consultation_of
 from workers.registry import KINDS, plan_job
 from workers.runtime import Runtime
 
@@ -72,12 +79,40 @@ _ON_ITS_WAY = frozenset(
 )
 
 # What the reconciler compares with GitHub for each run, besides what the jobs need: each
-# check takes the run and returns what it mended. A review state compared with the run's (a
-# review whose webhook and redelivery were both lost) joins here once consultations exist;
-# today no handler consumes pushes, PR or review events. Missed deliveries of every handled
-# event are asked for again by `redeliver_missed`.
+# check takes the run and returns what it mended. Missed deliveries of every handled event are
+# asked for again by `redeliver_missed`; these catch what even a redelivery did not bring.
 GitHubCheck = Callable[[Runtime, RunState], list[str]]
-GITHUB_CHECKS: list[GitHubCheck] = []
+
+
+def missed_reviews(rt: Runtime, state: RunState) -> list[str]:
+    """Reviews of a consulting phase's head that the run never heard of (their webhook and its
+    redelivery both lost), and dismissals of reviews it counts: applied as the handler would.
+    The reducer knows each review by id, so one that did arrive changes nothing."""
+    notes: list[str] = []
+    repo = None
+    for phase in state.phases.values():
+        if phase.status is not PhaseStatus.CONSULTING or phase.pr_number is None:
+            continue
+        repo = repo or rt.repo(state.installation_id, state.repo)
+        known = {r.review_id: r for r in phase.reviews}
+        for review in repo.reviews(phase.pr_number):
+            seen = known.get(review.review_id)
+            event: ReviewSubmitted | ReviewDismissed | None = None
+            if review.state == "dismissed":
+                if seen is not None and not seen.dismissed:
+                    event = ReviewDismissed(
+                        at=rt.clock(), phase_id=phase.phase_id, review_id=review.review_id
+                    )
+            elif seen is None and review.commit_id == phase.head_sha:
+                event = consultation_of(repo, review, phase.phase_id, rt.clock())
+            if event is not None:
+                rt.store.apply(state.run_id, event)
+                what = "dismissal of" if isinstance(event, ReviewDismissed) else "review"
+                notes.append(f"{phase.phase_id}: {what} {review.review_id} by {review.reviewer}")
+    return notes
+
+
+GITHUB_CHECKS: list[GitHubCheck] = [missed_reviews]
 
 
 def tick() -> None:
@@ -86,7 +121,8 @@ def tick() -> None:
     slot = _slot(rt.clock())
     schedule_tick(rt.redis, slot + 1)
     clean_started_jobs(rt.redis)
-    if slot % DELIVERY_CHECK_TICKS == 0:
+    github_round = slot % DELIVERY_CHECK_TICKS == 0
+    if github_round:
         try:
             for note in redeliver_missed(rt):
                 log.warning("reconciled: %s", note)
@@ -94,7 +130,7 @@ def tick() -> None:
             log.exception("could not compare GitHub's deliveries with ours")
     for run_id in rt.store.active_run_ids():
         try:
-            for note in reconcile_run(rt, run_id):
+            for note in reconcile_run(rt, run_id, with_github=github_round):
                 log.warning("run %s: reconciled: %s", run_id, note)
         except Exception:
             # One run's trouble (a GitHub outage, a bad record) must not starve the others.
@@ -176,8 +212,11 @@ def clean_started_jobs(connection: redis.Redis) -> None:
             log.exception("could not clean the started jobs of %s", queue.name)
 
 
-def reconcile_run(rt: Runtime, run_id: str) -> list[str]:
-    """Mend one run: what was done, one line each; nothing when all is well."""
+def reconcile_run(rt: Runtime, run_id: str, *, with_github: bool = True) -> list[str]:
+    """Mend one run: what was done, one line each; nothing when all is well.
+
+    `with_github` adds the comparisons that read GitHub (`GITHUB_CHECKS`): the periodic tick
+    makes them once a minute, to spare the installation's rate limit."""
     state = rt.store.load(run_id)
     if state is None or state.status is not RunStatus.RUNNING:
         if state is not None and state.status.finished:
@@ -201,7 +240,7 @@ def reconcile_run(rt: Runtime, run_id: str) -> list[str]:
         if since is not None and now - since > limit:
             rt.store.apply(run_id, _overdue(phase, int(now - since), now))
             notes.append(f"{phase.phase_id}: {phase.status} for {int(now - since)}s; failed")
-    for check in GITHUB_CHECKS:
+    for check in GITHUB_CHECKS if with_github else ():
         notes += check(rt, state)
     return notes
 

@@ -1,5 +1,13 @@
 """git as a subprocess: clone, commit, merge and push in a directory of the caller's choosing.
 
+Builders, checks, resolvers and consultants run in our clones and can write anything there,
+`.git` included: hooks, `core.fsmonitor`, filter drivers, `include.path`, a `commondir` file.
+Any of those would run their code outside the sandbox, with a token in the environment, the
+next time we ran git in that clone. So a clone's repository lives beside its work tree
+(`<work>.git`, where the sandbox cannot reach), every git command of ours names it with
+`--git-dir`, and the work tree gets a copy of it of its own (`<work>/.git`) for the builder to
+commit in. The builder's commits stay in its copy; its files reach ours through `add --all`.
+
 The installation token reaches git through the environment (GIT_CONFIG_* variables), never the
 command line or a remote URL, so it shows up neither in `ps`, nor in `.git/config`, nor in an
 error message quoting the command.
@@ -9,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,9 +85,11 @@ def git(
             "GIT_COMMITTER_EMAIL": identity.email,
         }
     secrets = [auth.token] if auth else []
+    trusted = trusted_git_dir(cwd)
+    where = ["--git-dir", str(trusted), "--work-tree", str(cwd)] if trusted.is_dir() else []
     try:
         done = subprocess.run(
-            ["git", *args],
+            ["git", *where, *args],
             cwd=cwd,
             env=env,
             capture_output=True,
@@ -94,14 +105,35 @@ def git(
     return done
 
 
+def trusted_git_dir(work: Path) -> Path:
+    """Where the repository of the clone at `work` lives, out of the work tree's reach."""
+    return work.with_name(work.name + ".git")
+
+
 def clone(url: str, dest: Path, branch: str, auth: GitAuth | None) -> None:
-    """A partial clone (blobs fetched on demand) of one branch, ready to commit on."""
+    """A partial clone (blobs fetched on demand) of one branch, ready to commit on.
+
+    Its repository is `trusted_git_dir(dest)`; `dest/.git` is a copy for whatever runs there.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
+    trusted = trusted_git_dir(dest)
     git(
-        ["clone", "--quiet", "--filter=blob:none", "--branch", branch, "--", url, str(dest)],
+        [
+            "clone",
+            "--quiet",
+            "--filter=blob:none",
+            f"--separate-git-dir={trusted}",
+            "--branch",
+            branch,
+            "--",
+            url,
+            str(dest),
+        ],
         dest.parent,
         auth=auth,
     )
+    (dest / ".git").unlink()  # the pointer to ours: replaced by a copy
+    shutil.copytree(trusted, dest / ".git", symlinks=True)
 
 
 def head(cwd: Path) -> str:
@@ -166,6 +198,28 @@ def merge(
     if not files:
         raise GitError(f"git merge failed ({done.returncode}): {done.stderr.strip()}")
     return files
+
+
+def merge_tree_conflicts(
+    cwd: Path, ours: str, theirs: str, auth: GitAuth | None
+) -> tuple[str, ...]:
+    """The files where merging `theirs` into `ours` would conflict, () if it merges cleanly.
+
+    `git merge-tree` merges in the object store only: the work tree and index are untouched.
+    The clone's merge strategies (`set_merge_strategies`) apply, as in the merge itself.
+    """
+    done = git(
+        ["merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs],
+        cwd,
+        auth=auth,
+        check=False,
+    )
+    if done.returncode == 0:
+        return ()
+    if done.returncode != 1:
+        raise GitError(f"git merge-tree failed ({done.returncode}): {done.stderr.strip()}")
+    # The first line is the merged tree; the conflicted files follow, one per line.
+    return tuple(sorted({name for name in done.stdout.splitlines()[1:] if name}))
 
 
 def unmerged_files(cwd: Path) -> list[str]:

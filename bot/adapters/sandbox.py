@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,3 +173,16 @@ def missing_message() -> str:
         "by default. Install it (Debian/Ubuntu: `apt-get install bubblewrap`), or opt out "
         "explicitly with `builder.sandbox: none` in .github/porch.yml."
     )
+
+
+def read_untrusted(path: Path, limit: int = 256_000) -> str:
+    """A file written by whatever ran in the sandbox, read outside it: "" unless it is a
+    regular file, never through a symlink (one could point at the worker's own files)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return ""
+        return handle.read(limit).decode(errors="replace")

@@ -65,7 +65,7 @@ def batch_comment(state: RunState, number: int, files: Mapping[str, Sequence[Fil
     for pid in batch.phases:
         touched = ", ".join(f"`{f.path}`" for f in files.get(pid, ())[:30]) or "nothing"
         lines += ["", f"**{_name(state, pid)}** touched {touched}"]
-    conflicts = predicted_conflicts(batch.phases, files)
+    conflicts = predicted_conflicts(state, batch.phases, files)
     lines += ["", "**Conflicts predicted between them:** " + (conflicts or "none")]
     verdicts = _verdicts(state, batch.phases)
     if verdicts:
@@ -74,12 +74,21 @@ def batch_comment(state: RunState, number: int, files: Mapping[str, Sequence[Fil
     return _cut("\n".join(lines))
 
 
-def predicted_conflicts(phases: Sequence[str], files: Mapping[str, Sequence[FileStat]]) -> str:
+def predicted_conflicts(
+    state: RunState, phases: Sequence[str], files: Mapping[str, Sequence[FileStat]]
+) -> str:
+    """Files two phases of the batch both change, and what git found between any of them and
+    the phases beside them (`git merge-tree` of their pushed heads)."""
     pairs = []
     for a, b in combinations(phases, 2):
         shared = sorted({f.path for f in files.get(a, ())} & {f.path for f in files.get(b, ())})
         if shared:
             pairs.append(f"{a} and {b} both change " + ", ".join(f"`{p}`" for p in shared))
+    for conflict in state.predicted:
+        if conflict.source == "git" and set(conflict.phases) & set(phases):
+            a, b = conflict.phases
+            listed = ", ".join(f"`{p}`" for p in conflict.paths[:10])
+            pairs.append(f"git finds {a} and {b} conflict in {listed}")
     return "; ".join(pairs)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.core import codec
-from bot.core.state import Verdict
+from bot.core.state import PredictedConflict, Verdict
 
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -123,6 +123,8 @@ class PhaseBuilt(PhaseEvent):
     # A builder that moved the check run to the new head (check runs belong to a commit) may
     # report the new run's id; None keeps the one from PhasePrepared.
     check_run_id: int | None = None
+    # What `git merge-tree` found between the new head and the pushed heads of phases beside it.
+    conflicts: tuple[PredictedConflict, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,7 +28,20 @@ class PromptInput:
     dependencies: Sequence[DependencyNote] = ()
     # Files that phases running at the same time said they will touch, keyed by phase title.
     sibling_touches: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Conflicts predicted with those phases: "title: `a.py`, `b.py` (git found …)".
+    conflicts: Sequence[str] = ()
     feedback: str = ""
+
+
+def conflict_notes(state: RunState, phase_id: str) -> list[str]:
+    """The conflicts predicted between `phase_id` and the phases beside it, one line each."""
+    notes = []
+    for conflict in state.conflicts_of(phase_id):
+        other = conflict.phases[1] if conflict.phases[0] == phase_id else conflict.phases[0]
+        paths = ", ".join(f"`{p}`" for p in conflict.paths[:20])
+        why = "git found their pushed work conflicts" if conflict.source == "git" else "planned"
+        notes.append(f"{state.titles.get(other, other)} ({other}): {paths} ({why})")
+    return notes
 
 
 def build_prompt(data: PromptInput) -> str:
@@ -60,6 +73,16 @@ def build_prompt(data: PromptInput) -> str:
         for title, paths in data.sibling_touches.items():
             listed = ", ".join(f"`{path}`" for path in paths) or "(nothing declared)"
             parts.append(f"- {title}: {listed}")
+    if data.conflicts:
+        parts += [
+            "",
+            "## Conflicts predicted with phases beside this one",
+            "",
+            "Their work and this phase's are expected to meet in these files. Change them only "
+            "as much as this phase needs, and keep additions apart from theirs:",
+            "",
+            *(f"- {line}" for line in data.conflicts),
+        ]
     if data.feedback.strip():
         parts += ["", "## Review feedback to address", "", data.feedback.strip()]
     return "\n".join(parts) + "\n"

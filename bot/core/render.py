@@ -112,6 +112,9 @@ def status_comment(
     notes: list[str] = []
     if not state.settings.sandboxed:
         notes += ["", messages.UNSANDBOXED]
+    predicted = predicted_conflict_lines(state)
+    if predicted:
+        notes += ["", "**Predicted conflicts**", "", predicted]
     merges = merge_ladder_lines(state)
     if merges:
         notes += ["", "**Merges**", "", merges]
@@ -401,6 +404,32 @@ def consultation_line(state: RunState, phase: PhaseState) -> str:
 
 def _batch_sent(state: RunState, number: int) -> bool:
     return any(b.number == number and b.sent_at is not None for b in state.batches)
+
+
+_PREDICTED_SHOWN = 20
+_PATHS_SHOWN = 8
+
+
+def predicted_conflict_lines(state: RunState) -> str:
+    """One line per pair of phases whose work may conflict: git's findings first, then the
+    plan's, so the certain ones survive the cap."""
+    ordered = sorted(state.predicted, key=lambda c: c.source != "git")
+    lines = []
+    for conflict in ordered[:_PREDICTED_SHOWN]:
+        a, b = (_cell(phase_name(state, pid)) for pid in conflict.phases)
+        paths = ", ".join(f"`{_one_line(p, 120)}`" for p in conflict.paths[:_PATHS_SHOWN])
+        more = len(conflict.paths) - _PATHS_SHOWN
+        paths += f" and {more} more" if more > 0 else ""
+        why = (
+            "git found their pushed work conflicts"
+            if conflict.source == "git"
+            else "the plan says both touch"
+        )
+        lines.append(f"- **{a}** and **{b}**: {why}: {paths}")
+    hidden = len(ordered) - _PREDICTED_SHOWN
+    if hidden > 0:
+        lines.append(f"- and {hidden} more pairs")
+    return "\n".join(lines)
 
 
 def merge_ladder_lines(state: RunState) -> str:

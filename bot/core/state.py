@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core import codec, names
 from bot.inputs.config import FailurePolicy, RepoConfig
+from bot.plan.conflicts import predicted_conflicts
 from bot.plan.model import Plan
 
 __all__ = [
@@ -172,6 +173,19 @@ class Batch:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PredictedConflict:
+    """Two phases whose work may not merge cleanly, said before the merge that would hit it.
+
+    `source` is "plan" (both say they touch these paths) or "git" (`git merge-tree` of their
+    pushed heads conflicts in these files).
+    """
+
+    phases: tuple[str, str]
+    paths: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PhaseState:
     phase_id: str
     status: PhaseStatus = PhaseStatus.PENDING
@@ -247,6 +261,9 @@ class RunState:
     phase_issues: Mapping[str, int] = field(default_factory=dict)
     # The pull request that brings the whole run's work to the base branch.
     integration_pr: int | None = None
+    # Conflicts predicted between phases that run beside each other: from the plan at the start,
+    # then from git each time a phase is pushed (replacing git's earlier word on that phase).
+    predicted: tuple[PredictedConflict, ...] = ()
     integration_error: str = ""
 
     def phase(self, phase_id: str) -> PhaseState:
@@ -302,6 +319,19 @@ class RunState:
     def resolve_branch_for(self, phase_id: str) -> str:
         """Where a person resolves a conflict the merge ladder could not."""
         return f"{self.branch_for(phase_id)}-resolve"
+
+    def concurrent(self, phase_id: str) -> tuple[str, ...]:
+        """Phases that may run beside `phase_id`: neither builds on the other."""
+        related = {phase_id, *self._ancestors(phase_id), *self.dependents(phase_id)}
+        return tuple(p for p in self.phases if p not in related)
+
+    def with_git_conflicts(self, phase_id: str, found: tuple[PredictedConflict, ...]) -> RunState:
+        """What git found for `phase_id`'s new head replaces what it found before."""
+        kept = tuple(c for c in self.predicted if not (c.source == "git" and phase_id in c.phases))
+        return dataclasses.replace(self, predicted=kept + found)
+
+    def conflicts_of(self, phase_id: str) -> tuple[PredictedConflict, ...]:
+        return tuple(c for c in self.predicted if phase_id in c.phases)
 
     def dependents(self, phase_id: str) -> tuple[str, ...]:
         """Phases that depend on `phase_id`, directly or not, in plan order."""
@@ -375,7 +405,18 @@ def new_run(
         sections={pid: plan.phase(pid).section for pid in ids},
         touches={pid: tuple(plan.phase(pid).touches) for pid in ids},
         phase_issues={pid: issue for pid in ids if (issue := plan.phase(pid).issue) is not None},
+        predicted=_plan_conflicts(plan, deps),
     )
+
+
+def _plan_conflicts(
+    plan: Plan, deps: Mapping[str, tuple[str, ...]]
+) -> tuple[PredictedConflict, ...]:
+    ancestors: dict[str, set[str]] = {}
+    for pid in _topological_order(plan):
+        ancestors[pid] = {d for dep in deps[pid] for d in (dep, *ancestors[dep])}
+    found = predicted_conflicts(plan.phases, lambda a, b: a in ancestors[b])
+    return tuple(PredictedConflict(phases=c.phases, paths=c.paths, source="plan") for c in found)
 
 
 def _topological_order(plan: Plan) -> list[str]:

@@ -14,53 +14,26 @@ import logging
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.core.events import ReviewDismissed, ReviewSubmitted
-from bot.core.state import Verdict
+from bot.core.events import ReviewDismissed
 from bot.handlers.context import Context
-from bot.inputs.commands import may_change_runs
 from bot.inputs.payloads import PullRequestReview, pull_request_review_from
+from workers.consulting import consultation_of
 
 log = logging.getLogger(__name__)
 router = Router()
-
-_VERDICTS = {
-    "approved": Verdict.APPROVE,
-    "changes_requested": Verdict.REQUEST_CHANGES,
-    "commented": Verdict.COMMENT,
-}
 
 
 @router.register("pull_request_review", action="submitted")
 async def review_submitted(event: sansio.Event, ctx: Context) -> None:
     review = pull_request_review_from(event.data)
     found = _phase_of(ctx, review)
-    verdict = _VERDICTS.get(review.state)
-    if found is None or verdict is None or review.reviewer_type == "Bot":
+    if found is None:
         return
     run_id, phase_id = found
     repo = ctx.runtime.repo(review.repo.installation_id, review.repo.full_name)
-    if not may_change_runs(repo.permission(review.reviewer)):
-        log.info(
-            "delivery %s: review %s by %s does not count: no write access",
-            ctx.delivery_id,
-            review.review_id,
-            review.reviewer,
-        )
-        return
-    comments = repo.review_comments(review.pr_number, review.review_id)
-    ctx.runtime.store.apply(
-        run_id,
-        ReviewSubmitted(
-            at=ctx.runtime.clock(),
-            phase_id=phase_id,
-            review_id=review.review_id,
-            reviewer=review.reviewer,
-            verdict=verdict,
-            head_sha=review.commit_id,
-            body=review.body,
-            comments=tuple(comments),
-        ),
-    )
+    counted = consultation_of(repo, review, phase_id, ctx.runtime.clock())
+    if counted is not None:
+        ctx.runtime.store.apply(run_id, counted)
 
 
 @router.register("pull_request_review", action="dismissed")

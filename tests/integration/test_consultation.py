@@ -18,8 +18,12 @@ from rq import Queue, SimpleWorker
 
 from bot.adapters.queues import BUILDERS_QUEUE, builders_queue, events_queue
 from bot.core.state import PhaseStatus, RunState
+from bot.settings import Settings
 from fakehub.webhooks import sign
 from tests.integration.conftest import MAINTAINER, REPO, Porch, porch_config
+from workers.reconcile import reconcile_run
+from workers.registry import plan_job
+from workers.runtime import Runtime
 
 P = PhaseStatus
 RITA = "rita"  # a reviewer with write access
@@ -324,6 +328,31 @@ def test_a_dismissed_approval_stops_counting(porch: Porch, tmp_path: Path) -> No
     assert statuses(state)["phase_1"] is P.CONSULTING
     review(porch, state, "phase_1", "APPROVE")
     assert statuses(run(porch, issue))["phase_1"] is P.DONE
+
+
+def test_a_review_whose_webhook_was_lost_is_found_by_the_reconciler(
+    porch: Porch, tmp_path: Path
+) -> None:
+    setup(porch, tmp_path, gate())
+    issue = porch.start(body=CHAIN)
+    state = run(porch, issue)
+    assert statuses(state)["phase_1"] is P.CONSULTING
+    url = porch.hub.hub.webhooks.url
+    porch.hub.set_webhook_url(None)  # the reviews' deliveries are lost
+    porch.hub.control.review(REPO, pr(state, "phase_1"), ROB, "APPROVE", "")
+    approval = porch.hub.control.review(REPO, pr(state, "phase_1"), RITA, "APPROVE", "")
+    porch.hub.flush()
+    porch.hub.set_webhook_url(url)
+    porch.settle()
+    assert statuses(run(porch, issue))["phase_1"] is P.CONSULTING
+
+    rt = Runtime(Settings.from_env(os.environ), porch.redis, plan_job)
+    # The read-only reviewer's approval does not count here either.
+    assert reconcile_run(rt, state.run_id) == [f"phase_1: review {approval['id']} by {RITA}"]
+    porch.settle()
+    state = run(porch, issue)
+    assert statuses(state)["phase_2"] is P.CONSULTING  # started from phase_1's approved head
+    assert reconcile_run(rt, state.run_id) == []
 
 
 @pytest.mark.parametrize("section", ["", "consultation:\n  enabled: false\n"])

@@ -9,7 +9,7 @@ from pathlib import Path
 from github import InputGitAuthor
 
 from bot.core.state import PhaseStatus, RunState, RunStatus
-from tests.integration.conftest import DIAMOND, MAINTAINER, REPO, Porch
+from tests.integration.conftest import DIAMOND, MAINTAINER, REPO, Porch, porch_config
 
 PWNED = Path("/tmp/porch-hostile-input-pwned")
 HOSTILE = [
@@ -136,3 +136,40 @@ def test_a_foreign_pull_request_for_the_phase_branch_fails_the_phase(porch: Porc
     assert f"#{foreign['number']} into `old`" in phase.error
     assert f"Close #{foreign['number']}" in phase.error
     assert phase.pr_number is None
+
+
+ONE_PHASE = (
+    "# Hooks\n\n```json\n"
+    '{"phases": [{"id": "phase_1", "title": "Plant hooks", "depends_on": []}]}\n```\n'
+)
+
+
+def test_hooks_and_config_a_builder_plants_in_its_clone_never_run_outside_it(
+    porch: Porch, tmp_path: Path
+) -> None:
+    """Our commit and push in the builder's clone would run what its `.git` says, outside the
+    sandbox and with a token in reach: hooks, `core.hooksPath`, `core.fsmonitor`, a filter."""
+    mark = tmp_path / "ran"
+    hooks = ["pre-commit", "post-commit", "pre-push", "reference-transaction", "post-checkout"]
+    plant = " ".join(
+        [
+            f"for h in {' '.join(hooks)}; do",
+            f"printf '#!/bin/sh\\ntouch {mark}-%s\\n' $h > .git/hooks/$h; chmod +x .git/hooks/$h;",
+            "done;",
+            f"git config core.fsmonitor 'touch {mark}-fsmonitor';",
+            f"git config core.hooksPath {tmp_path};",
+            f"git config filter.evil.clean 'touch {mark}-filter; cat';",
+            "echo '* filter=evil' > .gitattributes;",
+            "mkdir -p app && echo 'x = 1' > app/work.py",
+        ]
+    )
+    porch.repo(config=porch_config(plant))
+    issue = porch.start(body=ONE_PHASE)
+    state = porch.run(issue)
+    assert state is not None and state.status is RunStatus.DONE, state
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("ran")] == []
+    # The builder's work still landed, its own `.git` did not.
+    repo = porch.hub.github().get_repo(REPO)
+    branch = state.branch_for("phase_1")
+    assert repo.get_contents("app/work.py", ref=branch).decoded_content == b"x = 1\n"
+    assert repo.get_contents(".gitattributes", ref=branch).decoded_content == b"* filter=evil\n"

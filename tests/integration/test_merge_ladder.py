@@ -52,6 +52,23 @@ def test_siblings_appending_to_a_union_file_give_the_join_both_lines(porch: Porc
     assert final.splitlines()[-1] == "note from phase_4"
     status = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
     assert "local: merged phase_3 (union: NOTES.md)" in status
+    # The union driver settles NOTES.md, so git predicted no conflict there.
+    assert [c for c in state.predicted if c.source == "git"] == []
+
+
+def test_a_conflict_git_predicts_is_shown_before_the_merge_that_hits_it(porch: Porch) -> None:
+    porch.repo(config=porch_config(SHARED))
+    issue = porch.start()
+    state = _state(porch, issue)
+    assert state.phase("phase_4").status is PhaseStatus.CONFLICTED
+    [predicted] = [c for c in state.predicted if c.source == "git"]
+    assert (predicted.phases, predicted.paths) == (("phase_2", "phase_3"), ("app/shared.py",))
+    log = [(entry.event, entry.phase_id) for entry in porch.store.history(state.run_id)]
+    built = max(log.index(("PhaseBuilt", pid)) for pid in ("phase_2", "phase_3"))
+    assert log.index(("MergeEscalated", "phase_4")) > built
+    status = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
+    assert "**Predicted conflicts**" in status
+    assert "git found their pushed work conflicts: `app/shared.py`" in status
 
 
 def test_a_generated_file_under_ours_merge_keeps_the_first_side(porch: Porch) -> None:

@@ -169,6 +169,7 @@ def _phase_built(state: RunState, event: PhaseBuilt) -> Step:
     phase = _awaiting(state, event, PhaseStatus.BUILDING)
     if phase is None:
         return state, []
+    state = state.with_git_conflicts(phase.phase_id, event.conflicts)
     built = replace(
         phase,
         head_sha=event.head_sha,
