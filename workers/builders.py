@@ -27,7 +27,7 @@ from bot.adapters.git import GitAuth, GitError, clone, commit_all, head, push
 from bot.adapters.github.auth import github_for_token
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
-from bot.adapters.sandbox import Sandbox, extra_paths_from_env, read_untrusted, sandbox_problem
+from bot.adapters.sandbox import Sandbox, for_repository, read_untrusted, sandbox_problem
 from bot.core.consultation import rebuttal_comment, rebuttal_marker, round_feedback
 from bot.core.effects import CancelBuilder, RunBuilder, job_id
 from bot.core.events import BuilderStarted, PhaseBuildFailed, PhaseBuilt
@@ -135,13 +135,7 @@ def _build_with(
     rebuttal_path = work / ".git" / "porch-rebuttal.md"
 
     stop_key = keys.stop_flag(job_id(state.run_id, effect))
-    sandbox = Sandbox(
-        enabled=config.builder.sandbox is SandboxMode.BUBBLEWRAP,
-        network=config.builder.network,
-        writable=work,
-        readable=(prompt_path,),
-        extra_paths=extra_paths_from_env(os.environ),
-    )
+    sandbox = for_repository(config.builder, work, (prompt_path,))
     result, who = _run_builder_and_checks(
         config,
         work,

@@ -11,7 +11,6 @@ not reviewed again, and answers as codev's `consult` does (`bot.core.verdicts`).
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from bot.adapters.git import GitAuth, GitError, clone, git
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import CommandResult, run_command
-from bot.adapters.sandbox import Sandbox, extra_paths_from_env
+from bot.adapters.sandbox import Sandbox, for_repository
 from bot.core.consultation import consultant_marker, consultant_prompt, consultant_review
 from bot.core.effects import RunConsultants
 from bot.core.events import ConsultantsFinished, ConsultantVerdict
@@ -28,7 +27,6 @@ from bot.core.redact import redact
 from bot.core.state import RunState, Verdict
 from bot.core.verdicts import read_verdict
 from bot.inputs.config import Consultant, RepoConfig
-from bot.inputs.config import Sandbox as SandboxMode
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -111,13 +109,7 @@ def _prepare(
         env[variable] = str(path)
         readable.append(path)
     # The builder's sandbox: a consultant runs code of the repository's choosing too.
-    sandbox = Sandbox(
-        enabled=config.builder.sandbox is SandboxMode.BUBBLEWRAP,
-        network=config.builder.network,
-        writable=work,
-        readable=tuple(readable),
-        extra_paths=extra_paths_from_env(os.environ),
-    )
+    sandbox = for_repository(config.builder, work, readable)
     return Inputs(work=work, env=env, secrets=[token], sandbox=sandbox)
 
 

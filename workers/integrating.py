@@ -21,6 +21,7 @@ from bot.adapters.git import (
     set_merge_strategies,
 )
 from bot.adapters.process import run_command
+from bot.adapters.sandbox import for_repository, sandbox_problem
 from bot.core import integration
 from bot.core.effects import OpenIntegration
 from bot.core.events import IntegrationFailed, IntegrationOpened
@@ -68,6 +69,10 @@ def open_integration(
                 )
             rungs.append(f"merged {name}")
         log_path = Path(tmp) / "checks.log"
+        # The repository's checks, in the builder's sandbox as everywhere else.
+        sandbox = for_repository(config.builder, work)
+        if config.checks and sandbox.enabled and (problem := sandbox_problem()) is not None:
+            return IntegrationFailed(at=rt.clock(), error=problem)
         for check in config.checks:
             result = run_command(
                 check,
@@ -76,6 +81,7 @@ def open_integration(
                 timeout_s=config.builder.timeout_minutes * 60,
                 log_path=log_path,
                 secrets=[auth.token],
+                sandbox=sandbox,
             )
             if not result.ok:
                 return IntegrationFailed(

@@ -82,7 +82,9 @@ def update_status_comment(rt: Runtime, state: RunState, effect: UpdateStatusComm
     run_id = state.run_id
     key = keys.render(run_id, "status")
     # `/porch status` (and the later job below, due by now) render at once: a person asked.
-    wait = _since_last_edit(rt, key) if effect.requested_at is None else 0.0
+    # So does a run's end, which happens once and is what everyone waits to see.
+    at_once = effect.requested_at is not None or state.status.finished
+    wait = 0.0 if at_once else _since_last_edit(rt, key)
     if wait > 0:
         rt.redis.set(f"{key}:dirty", 1)
         _render_later(rt, state, key, wait)

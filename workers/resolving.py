@@ -28,6 +28,7 @@ from bot.adapters.git import (
 )
 from bot.adapters.github.client import RepoClient
 from bot.adapters.process import run_command
+from bot.adapters.sandbox import for_repository, read_untrusted, sandbox_problem
 from bot.core import conflicts, messages
 from bot.core.effects import AskForResolution, ResolveMerge, StartPoint
 from bot.core.events import HeadsMerged, MergeNeedsPerson
@@ -161,9 +162,19 @@ def _run_resolver(
     steps = [(config.merge.resolver_command, "the resolver")]
     steps += [(check, "a check") for check in config.checks]
     secrets = [c.auth.token]
+    # The resolver is an agent and the checks are the repository's: the builder's sandbox.
+    sandbox = for_repository(config.builder, c.work, (prompt,))
+    if sandbox.enabled and (problem := sandbox_problem()) is not None:
+        return False, f"resolver: {problem}"
     for n, (command, who) in enumerate(steps):
         result = run_command(
-            command, c.work, env=env, timeout_s=timeout_s, log_path=log_path, secrets=secrets
+            command,
+            c.work,
+            env=env,
+            timeout_s=timeout_s,
+            log_path=log_path,
+            secrets=secrets,
+            sandbox=sandbox,
         )
         if not result.ok:
             why = "timed out" if result.timed_out else f"exited with {result.exit_code}"
@@ -183,7 +194,8 @@ def _run_resolver(
 
 
 def _still_marked(path: Path) -> bool:
-    return path.is_file() and conflicts.has_markers(path.read_text(errors="replace"))
+    # Never through a symlink the resolver left: it could point at the worker's own files.
+    return conflicts.has_markers(read_untrusted(path))
 
 
 def _ask_a_person(

@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.inputs.config import BuilderConfig
+from bot.inputs.config import Sandbox as SandboxMode
+
 SANDBOX_HOME = "/tmp/home"
 SANDBOX_TMP = "/tmp"
 # Where the operator lets the sandbox read more (an agent installed under /opt, a virtualenv):
@@ -186,3 +189,15 @@ def read_untrusted(path: Path, limit: int = 256_000) -> str:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return ""
         return handle.read(limit).decode(errors="replace")
+
+
+def for_repository(builder: BuilderConfig, work: Path, readable: Sequence[Path] = ()) -> Sandbox:
+    """The sandbox of every command a repository configures (builder, checks, consultants,
+    resolver), as its `builder` section asks, with the operator's extra readable paths."""
+    return Sandbox(
+        enabled=builder.sandbox is SandboxMode.BUBBLEWRAP,
+        network=builder.network,
+        writable=work,
+        readable=tuple(readable),
+        extra_paths=extra_paths_from_env(os.environ),
+    )

@@ -110,7 +110,11 @@ def test_up_runs_supervises_and_stops_a_whole_installation(state_dir: Path, tmp_
             lambda: embedded_server_pid(state_dir) not in (None, redis_pid),
             "the embedded Redis to be started again",
         )
-        assert "the embedded redis-server had died; started it again" in err.read_text()
+        # Logged once the new server answers, a moment after its pid file appears.
+        _wait(
+            lambda: "the embedded redis-server had died; started it again" in err.read_text(),
+            "`up` to say it started the embedded Redis again",
+        )
         _wait(lambda: len(roles()) == 3, "the three workers to be registered with it")
 
         up.send_signal(signal.SIGTERM)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from bot.core.state import PhaseStatus, RunState, RunStatus
-from tests.integration.conftest import BUILDER, MAINTAINER, REPO, Porch, porch_config
+from tests.integration.conftest import BUILDER, MAINTAINER, REPO, SANDBOXED, Porch, porch_config
 
 APPEND_NOTE = f'python3 {BUILDER} && echo "note from $PORCH_PHASE_ID" >> NOTES.md'
 SHARED = f"SCRIPTED_BUILDER_SHARED=app/shared.py python3 {BUILDER}"
@@ -82,8 +82,9 @@ def test_a_generated_file_under_ours_merge_keeps_the_first_side(porch: Porch) ->
 
 
 def test_the_resolver_resolves_a_conflict_and_the_run_goes_on(porch: Porch, tmp_path: Path) -> None:
-    seen = tmp_path / "prompt.md"
-    resolver = f'cp "$PORCH_PROMPT_FILE" {seen} && {KEEP_BOTH}'
+    # It runs in the builder's sandbox: the host's files are out of its reach, the clone is not.
+    outside = tmp_path / "outside"
+    resolver = f'touch {outside}; cp "$PORCH_PROMPT_FILE" resolver-prompt.md && {KEEP_BOTH}'
     porch.repo(config=_merge_config(SHARED, f"  resolver_command: {json.dumps(resolver)}\n"))
     issue = porch.start()
     state = _state(porch, issue)
@@ -93,7 +94,8 @@ def test_the_resolver_resolves_a_conflict_and_the_run_goes_on(porch: Porch, tmp_
     assert rungs[2] == "resolver: resolved app/shared.py"
     base = _file(porch, "app/shared.py", state.merge_branch_for("phase_4"))
     assert base == "owned by phase_2\nowned by phase_3\n"
-    prompt = seen.read_text()
+    prompt = _file(porch, "resolver-prompt.md", state.merge_branch_for("phase_4"))
+    assert not outside.exists() or not SANDBOXED
     assert "phase_2" in prompt and "phase_3" in prompt and "`app/shared.py`" in prompt
 
 
