@@ -204,6 +204,8 @@ class RunStore:
                 pipe.hset(keys.pulls(state.repo), mapping=opened)  # type: ignore[arg-type]
             for latency in _dispatch_latencies(state, entry):
                 metrics.observe(pipe, metrics.DISPATCH_SECONDS, latency, {})
+            for seconds, outcome in _consultations_ended(before, entry):
+                metrics.observe(pipe, metrics.CONSULTATION_SECONDS, seconds, {"outcome": outcome})
         for effect in effects:
             enqueue(self.redis, pipe, self.jobs(state, config, effect))
         pipe.execute()
@@ -221,6 +223,23 @@ def reader(connection: redis.Redis) -> RunStore:
 def _pr_of(state: RunState, phase_id: str) -> int | None:
     phase: PhaseState | None = state.phases.get(phase_id)
     return phase.pr_number if phase else None
+
+
+_CONSULTATION_OUTCOMES = {PhaseStatus.DONE: "approved", PhaseStatus.QUEUED: "changes_requested"}
+
+
+def _consultations_ended(before: RunState, entry: LogEntry) -> list[tuple[float, str]]:
+    """For each phase whose round of consultation ends with this entry: how long it took, and
+    how it ended (approved, changes_requested, or the status it left for, e.g. cancelled)."""
+    found = []
+    for move in entry.moves:
+        if move.source is not PhaseStatus.CONSULTING or move.target is PhaseStatus.CONSULTING:
+            continue
+        since = before.phases[move.phase_id].consulting_since
+        if since is not None:
+            outcome = _CONSULTATION_OUTCOMES.get(move.target, move.target.value)
+            found.append((max(0.0, entry.at - since), outcome))
+    return found
 
 
 def _dispatch_latencies(state: RunState, entry: LogEntry) -> list[float]:

@@ -220,6 +220,7 @@ class PhaseState:
     consultants_pending: bool = False
     consult_runs: int = 0
     needs_person: bool = False
+    consulting_since: float | None = None  # when its current round's consultation began
     approved_by: str = ""  # who approved it by `/porch approve`
     rebuttal: str = ""  # what its builder answered to the last round's reviews
     # The merge ladder, one line per rung tried ("github: conflict", "local: merged", …), and

@@ -16,6 +16,7 @@ import pytest
 import requests
 from rq import Queue, SimpleWorker
 
+from bot.adapters.metrics import collect_histograms
 from bot.adapters.queues import BUILDERS_QUEUE, builders_queue, events_queue
 from bot.core.state import PhaseStatus, RunState
 from bot.settings import Settings
@@ -250,6 +251,15 @@ def test_changes_requested_send_the_builder_back_with_the_review_and_its_rebutta
     state = run(porch, issue)
     assert statuses(state)["phase_1"] is P.DONE
     assert statuses(state)["phase_2"] is P.CONSULTING
+    # Each round of consultation is measured, by how it ended.
+    rounds = {
+        sample.labels["outcome"]: sample.value
+        for found in collect_histograms(porch.redis)
+        if found.name == "porch_consultation_duration_seconds"
+        for sample in found.samples
+        if sample.name.endswith("_count")
+    }
+    assert rounds == {"changes_requested": 1, "approved": 1}
 
 
 def test_after_the_last_round_the_phase_waits_until_a_writer_approves_it(

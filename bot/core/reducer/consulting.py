@@ -43,7 +43,13 @@ def gated(state: RunState) -> bool:
 
 def consult(state: RunState, phase: PhaseState, at: float) -> Step:
     """`phase` was built: it waits for consultation, in the open batch or a new one."""
-    phase = move(phase, PhaseStatus.CONSULTING, needs_person=False, consultants_pending=False)
+    phase = move(
+        phase,
+        PhaseStatus.CONSULTING,
+        needs_person=False,
+        consultants_pending=False,
+        consulting_since=at,
+    )
     open_batch = next((b for b in state.batches if b.sent_at is None), None)
     effects: list[Effect] = []
     if open_batch is None:
