@@ -23,6 +23,7 @@ from bot.adapters.jobs import JobSpec
 from bot.adapters.queues import BUILDERS_QUEUE, EVENTS_QUEUE
 from bot.core.effects import (
     AskForResolution,
+    AskToResolveIntegration,
     CancelBuilder,
     Effect,
     MergeHeads,
@@ -171,6 +172,11 @@ _KINDS: tuple[EffectKind[Any], ...] = (
         queue=BUILDERS_QUEUE,
         timeout=builder_timeout,
         failed=lambda _effect, error, at: IntegrationFailed(at=at, error=error),
+    ),
+    EffectKind(
+        AskToResolveIntegration,
+        integrating.ask_to_resolve_integration,
+        retry_intervals=GITHUB_RETRY_SECONDS,
     ),
     EffectKind(CancelBuilder, builders.cancel_builder),
     EffectKind(

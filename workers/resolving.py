@@ -94,7 +94,7 @@ def _climb(c: _Clone) -> HeadsMerged | MergeNeedsPerson:
             continue
         shown = ", ".join(files)
         rungs.append(f"local: {name} conflicts with {', '.join(merged)} in {shown}")
-        hunks = conflicts.cut("\n\n".join(_hunks(c.work, files)))
+        hunks = conflicts.cut("\n\n".join(hunks_of(c.work, files)))
         if c.config.merge.resolver_command is not None:
             resolved, note = _run_resolver(c, point, merged, files)
             rungs.append(note)
@@ -124,11 +124,11 @@ def _strategies(config: RepoConfig) -> str:
     return f" ({'; '.join(used)})" if used else ""
 
 
-def _hunks(work: Path, files: tuple[str, ...]) -> list[str]:
+def hunks_of(work: Path, files: tuple[str, ...]) -> list[str]:
     found = []
     for path in files:
-        target = work / path
-        text = target.read_text(errors="replace") if target.is_file() else ""
+        # Never through a symlink a phase committed: it could point at the worker's files.
+        text = read_untrusted(work / path)
         found.append(conflicts.hunks(path, text) if text else f"--- {path} (deleted on one side)")
     return found
 
@@ -136,61 +136,99 @@ def _hunks(work: Path, files: tuple[str, ...]) -> list[str]:
 def _run_resolver(
     c: _Clone, point: StartPoint, merged: list[str], files: tuple[str, ...]
 ) -> tuple[bool, str]:
-    """The resolver builder in the conflicted clone; (resolved, what the rung did)."""
-    state, effect, config = c.state, c.effect, c.config
+    effect = c.effect
+    return run_resolver(
+        c.rt,
+        c.state,
+        c.config,
+        Resolution(
+            work=c.work,
+            tmp=c.tmp,
+            auth=c.auth,
+            target=effect.phase_id,
+            branch=effect.branch,
+            meeting=(*merged, str(point.phase_id)),
+            files=files,
+            incoming=point.sha,
+            message=f"Merge {point.phase_id} for {effect.phase_id}",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A conflicted merge in a clone, markers in place, for the resolver builder to settle.
+
+    `target` is what starts from the merge: a phase id, or "integration".
+    """
+
+    work: Path
+    tmp: Path
+    auth: GitAuth
+    target: str
+    branch: str
+    meeting: tuple[str, ...]
+    files: tuple[str, ...]
+    incoming: str  # the head being merged in: the result must hold it
+    message: str
+
+
+def run_resolver(
+    rt: Runtime, state: RunState, config: RepoConfig, r: Resolution
+) -> tuple[bool, str]:
+    """The resolver builder in the conflicted clone, in the builder's sandbox, then the checks;
+    (resolved, what the rung did). Resolved means committed: no marker left, checks passed."""
     assert config.merge.resolver_command is not None
-    meeting = [*merged, str(point.phase_id)]
-    prompt = c.tmp / "resolve-prompt.md"
-    prompt.write_text(resolver_prompt(state, effect.phase_id, meeting, files))
-    identity = c.rt.identity
+    prompt = r.tmp / "resolve-prompt.md"
+    prompt.write_text(resolver_prompt(state, r.target, r.meeting, r.files))
+    identity = rt.identity
     env = {
         "PORCH_RUN_ID": state.run_id,
         "PORCH_REPO": state.repo,
         "PORCH_ISSUE": str(state.issue_number),
-        "PORCH_PHASE_ID": effect.phase_id,
-        "PORCH_PHASE_TITLE": state.titles[effect.phase_id],
+        "PORCH_PHASE_ID": r.target,
+        "PORCH_PHASE_TITLE": state.titles.get(r.target, "the integration PR"),
         "PORCH_PROMPT_FILE": str(prompt),
-        "PORCH_BRANCH": effect.branch,
-        "PORCH_CONFLICT_FILES": "\n".join(files),
+        "PORCH_BRANCH": r.branch,
+        "PORCH_CONFLICT_FILES": "\n".join(r.files),
         "GIT_AUTHOR_NAME": identity.name,
         "GIT_AUTHOR_EMAIL": identity.email,
         "GIT_COMMITTER_NAME": identity.name,
         "GIT_COMMITTER_EMAIL": identity.email,
     }
     timeout_s = config.builder.timeout_minutes * 60
-    log_path = c.tmp / "resolver.log"
+    log_path = r.tmp / "resolver.log"
     steps = [(config.merge.resolver_command, "the resolver")]
     steps += [(check, "a check") for check in config.checks]
-    secrets = [c.auth.token]
     # The resolver is an agent and the checks are the repository's: the builder's sandbox.
-    sandbox = for_repository(config.builder, c.work, (prompt,))
+    sandbox = for_repository(config.builder, r.work, (prompt,))
     if sandbox.enabled and (problem := sandbox_problem()) is not None:
         return False, f"resolver: {problem}"
     for n, (command, who) in enumerate(steps):
         result = run_command(
             command,
-            c.work,
+            r.work,
             env=env,
             timeout_s=timeout_s,
             log_path=log_path,
-            secrets=secrets,
+            secrets=[r.auth.token],
             sandbox=sandbox,
         )
         if not result.ok:
             why = "timed out" if result.timed_out else f"exited with {result.exit_code}"
             return False, f"resolver: {who} {why}"
         if n == 0:
-            left = [p for p in files if _still_marked(c.work / p)]
+            left = [p for p in r.files if _still_marked(r.work / p)]
             if left:
                 return False, f"resolver: left conflict markers in {', '.join(left)}"
     try:
-        commit_all(c.work, f"Merge {point.phase_id} for {effect.phase_id}", identity)
+        commit_all(r.work, r.message, identity)
     except GitError as exc:
         log.info("resolver's result would not commit: %s", exc)
         return False, "resolver: its result could not be committed"
-    if not is_ancestor(c.work, point.sha):
+    if not is_ancestor(r.work, r.incoming):
         return False, "resolver: its result does not hold both sides' work"
-    return True, f"resolver: resolved {', '.join(files)}"
+    return True, f"resolver: resolved {', '.join(r.files)}"
 
 
 def _still_marked(path: Path) -> bool:
@@ -255,8 +293,14 @@ def verify_resolution(repo: RepoClient, state: RunState, phase_id: str) -> tuple
         for point in start_points(state, phase_id)
         if not repo.holds(sha, point.sha)
     ]
-    for path in phase.conflict_files:
+    return sha, problems + still_marked(repo, sha, phase.conflict_files)
+
+
+def still_marked(repo: RepoClient, sha: str, files: tuple[str, ...]) -> list[str]:
+    """One problem for each of `files` that still holds conflict markers at `sha`."""
+    problems = []
+    for path in files:
         text = repo.read_file(path, sha)
         if text is not None and conflicts.has_markers(text):
             problems.append(f"`{path}` still holds conflict markers")
-    return sha, problems
+    return problems

@@ -239,11 +239,29 @@ class OpenIntegration(Effect):
     IntegrationOpened or IntegrationFailed.
 
     Idempotent: heads the branch holds merge as no-ops, and an open PR for it is reused.
+    A conflict no rung settles reports IntegrationNeedsPerson; once a person resolved it,
+    the next `round` goes again from their branch.
     """
+
+    round: int = 1
 
     @property
     def key(self) -> str:
-        return "integrate"
+        return "integrate" if self.round == 1 else f"integrate-r{self.round}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskToResolveIntegration(Effect):
+    """Post the one comment that asks a person to resolve the integration branch's conflict.
+
+    Idempotent: the comment carries a marker naming the round.
+    """
+
+    round: int = 1
+
+    @property
+    def key(self) -> str:
+        return f"integrate-ask-r{self.round}"
 
 
 def job_id(run_id: str, effect: Effect) -> str:

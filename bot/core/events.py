@@ -207,6 +207,26 @@ class IntegrationOpened(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IntegrationNeedsPerson(Event):
+    """No rung merged a head into the integration branch: what merged so far is pushed there,
+    and a person is asked to merge the rest."""
+
+    round: int
+    meeting: tuple[str, ...]  # whose work meets in the conflict
+    files: tuple[str, ...]
+    hunks: str
+    rungs: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationResolved(Event):
+    """`/porch resolved`: the integration branch holds every phase's work and no markers."""
+
+    sha: str
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class IntegrationFailed(Event):
     """The integration branch could not be merged or did not pass the checks."""
 

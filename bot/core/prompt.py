@@ -91,11 +91,16 @@ def build_prompt(data: PromptInput) -> str:
 def resolver_prompt(
     state: RunState, phase_id: str, meeting: Sequence[str], files: Sequence[str]
 ) -> str:
-    """What the resolver builder reads: whose work meets in the conflict, and what each was for."""
+    """What the resolver builder reads: whose work meets in the conflict, and what each was for.
+
+    `phase_id` is the phase that starts from the merge, or any other id for the integration PR.
+    """
+    next_up = phase_id if phase_id in state.titles else "the integration PR"
+    heading = f"{phase_id}: {state.titles[phase_id]}" if phase_id in state.titles else next_up
     parts = [
-        f"# Resolve a merge conflict before {phase_id}: {state.titles.get(phase_id, '')}",
+        f"# Resolve a merge conflict before {heading}",
         "",
-        f"The work of {', '.join(meeting)} is being merged as the starting point of {phase_id} "
+        f"The work of {', '.join(meeting)} is being merged as the starting point of {next_up} "
         f"(run `{state.run_id}`). git could not merge it: the files below hold conflict "
         "markers (`<<<<<<<`, `=======`, `>>>>>>>`). Edit them so that each keeps what every "
         "phase meant to do, remove every marker, and do not commit: the result is checked "
@@ -111,5 +116,9 @@ def resolver_prompt(
     for pid in meeting:
         parts += [f"### {pid}: {state.titles.get(pid, '')}", ""]
         parts += [state.sections.get(pid, "").strip() or "(no description)", ""]
-    parts += [f"### What comes next: {phase_id}", "", state.sections.get(phase_id, "").strip()]
+    what = (
+        state.sections.get(phase_id, "").strip()
+        or "The pull request that brings every phase to the default branch."
+    )
+    parts += [f"### What comes next: {heading}", "", what]
     return "\n".join(parts).rstrip() + "\n"

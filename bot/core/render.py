@@ -118,6 +118,15 @@ def status_comment(
     merges = merge_ladder_lines(state)
     if merges:
         notes += ["", "**Merges**", "", merges]
+    if state.integration_conflict is not None:
+        conflict = state.integration_conflict
+        files = ", ".join(f"`{_one_line(f, 120)}`" for f in conflict.files[:20])
+        notes += [
+            "",
+            f"**The integration PR waits for a person:** the work of "
+            f"{', '.join(conflict.meeting)} conflicts in {files}. Resolve it on "
+            f"`{state.integration_branch}` and comment `/porch resolved`.",
+        ]
     if state.integration_pr is not None:
         notes += ["", f"**Integration PR:** #{state.integration_pr}"]
     if state.integration_error:

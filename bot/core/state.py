@@ -186,6 +186,16 @@ class PredictedConflict:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IntegrationConflict:
+    """The integration branch's conflict that waits for a person's `/porch resolved`."""
+
+    meeting: tuple[str, ...]
+    files: tuple[str, ...]
+    hunks: str
+    rungs: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PhaseState:
     phase_id: str
     status: PhaseStatus = PhaseStatus.PENDING
@@ -262,6 +272,8 @@ class RunState:
     phase_issues: Mapping[str, int] = field(default_factory=dict)
     # The pull request that brings the whole run's work to the base branch.
     integration_pr: int | None = None
+    integration_round: int = 1  # a person's resolution of its conflict starts the next
+    integration_conflict: IntegrationConflict | None = None
     # Conflicts predicted between phases that run beside each other: from the plan at the start,
     # then from git each time a phase is pushed (replacing git's earlier word on that phase).
     predicted: tuple[PredictedConflict, ...] = ()

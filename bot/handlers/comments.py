@@ -16,6 +16,7 @@ from bot.core.events import (
     ApprovedByCommand,
     CancelRequested,
     ConsultRequested,
+    IntegrationResolved,
     ResolutionVerified,
     RetryRequested,
     SkipRequested,
@@ -49,6 +50,7 @@ from bot.inputs.discovery import ISSUE_BODY, FoundPlan, find_plan
 from bot.inputs.payloads import IssueComment, issue_comment_from
 from bot.plan.graph import analyse
 from bot.plan.subissues import open_sub_issues
+from workers.integrating import verify_integration
 from workers.reconcile import reconcile_run
 from workers.registry import builder_timeout
 from workers.resolving import verify_resolution
@@ -165,6 +167,9 @@ def resolved(ctx: Context, repo: RepoClient, comment: IssueComment) -> None:
     for any other, one answer saying what is still wrong."""
     store = ctx.runtime.store
     current = store.current(comment.repo.full_name, comment.issue_number)
+    if current is not None and current.integration_conflict is not None:
+        _integration_resolved(ctx, repo, comment, current)
+        return
     waiting = (
         []
         if current is None
@@ -193,6 +198,22 @@ def resolved(ctx: Context, repo: RepoClient, comment: IssueComment) -> None:
         store.apply(current.run_id, event)
     if refusals:
         _answer_once(ctx, repo, comment, "resolved", "\n\n".join(refusals))
+
+
+def _integration_resolved(
+    ctx: Context, repo: RepoClient, comment: IssueComment, current: RunState
+) -> None:
+    """`/porch resolved` for the integration branch's conflict: checked, then merged on."""
+    repo.react(comment.issue_number, comment.comment_id, "eyes")
+    sha, problems = verify_integration(repo, current)
+    if problems:
+        refusal = messages.resolution_refused(
+            "the integration PR", current.integration_branch, problems
+        )
+        _answer_once(ctx, repo, comment, "resolved", refusal)
+        return
+    event = IntegrationResolved(at=ctx.runtime.clock(), sha=sha, by=comment.author)
+    ctx.runtime.store.apply(current.run_id, event)
 
 
 def _config(

@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
-from bot.core.effects import AskForResolution, PreparePhase, ResolveMerge
-from bot.core.events import CancelRequested
+import dataclasses
+
+from bot.core.effects import (
+    AskForResolution,
+    AskToResolveIntegration,
+    OpenIntegration,
+    PreparePhase,
+    ResolveMerge,
+)
+from bot.core.events import CancelRequested, IntegrationNeedsPerson, IntegrationResolved
 from bot.core.reducer import reduce
 from bot.core.render import check_run_output, status_comment
 from bot.core.state import PhaseStatus, RunState, RunStatus
 from tests.core.core_support import (
     DIAMOND,
+    T0,
     escalated,
     merge_failed,
     needs_person,
@@ -92,3 +101,43 @@ def test_a_conflicted_phase_with_a_check_run_says_action_required() -> None:
     fields = check_run_output(state, "d")
     assert (fields["status"], fields["conclusion"]) == ("completed", "action_required")
     assert "/porch resolved" in fields["output"]["summary"]
+
+
+def _integrating() -> RunState:
+    state = setup({"a": [], "b": []}, {"a": (P.DONE, 1), "b": (P.DONE, 1)})
+    return dataclasses.replace(state, status=RunStatus.INTEGRATING)
+
+
+def _needs_person(round_: int) -> IntegrationNeedsPerson:
+    return IntegrationNeedsPerson(
+        at=T0 + 400,
+        round=round_,
+        meeting=("a", "b"),
+        files=("x.py",),
+        hunks="<<<<<<<",
+        rungs=("local: b conflicts with a in x.py",),
+    )
+
+
+def test_the_integration_waits_for_a_person_and_goes_again_from_their_branch() -> None:
+    state, effects = reduce(_integrating(), _needs_person(1))
+    assert state.status is RunStatus.INTEGRATING
+    assert state.integration_conflict is not None
+    assert state.integration_conflict.files == ("x.py",)
+    assert [e for e in effects if isinstance(e, AskToResolveIntegration)] == [
+        AskToResolveIntegration(round=1)
+    ]
+    assert "waits for a person" in status_comment(state)
+    state, effects = reduce(state, IntegrationResolved(at=T0 + 500, sha="s", by="maria"))
+    assert state.integration_conflict is None and state.integration_round == 2
+    assert [e for e in effects if isinstance(e, OpenIntegration)] == [OpenIntegration(round=2)]
+    # The second round's job has an id of its own: the first one's is spent.
+    assert OpenIntegration(round=2).key != OpenIntegration().key
+
+
+def test_a_late_report_of_an_earlier_integration_round_changes_nothing() -> None:
+    state = dataclasses.replace(_integrating(), integration_round=2)
+    after, effects = reduce(state, _needs_person(1))
+    assert after.integration_conflict is None and not effects
+    after, effects = reduce(state, IntegrationResolved(at=T0 + 500, sha="s"))
+    assert after.integration_round == 2 and not effects

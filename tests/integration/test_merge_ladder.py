@@ -177,3 +177,69 @@ def test_a_person_resolves_the_conflict_and_the_run_completes(porch: Porch, tmp_
     assert state.phase("phase_4").base_branch == resolve
     assert _file(porch, "app/shared.py", state.branch_for("phase_4")) == "owned by phase_4\n"
     assert len(_asked(porch, issue)) == 1
+
+
+# Two phases nothing depends on, both writing the same file: they meet on the integration branch.
+SIBLINGS = (
+    "# Siblings\n\n```json\n"
+    '{"phases": [{"id": "phase_1", "title": "Left", "depends_on": []},'
+    ' {"id": "phase_2", "title": "Right", "depends_on": []}]}\n```\n'
+)
+
+
+def test_the_resolver_settles_a_conflict_on_the_integration_branch(porch: Porch) -> None:
+    porch.repo(config=_merge_config(SHARED, f"  resolver_command: {json.dumps(KEEP_BOTH)}\n"))
+    issue = porch.start(body=SIBLINGS)
+    state = _state(porch, issue)
+    assert state.status is RunStatus.DONE and state.integration_pr is not None
+    shared = _file(porch, "app/shared.py", state.integration_branch)
+    assert shared == "owned by phase_1\nowned by phase_2\n"
+    body = porch.hub.github().get_repo(REPO).get_pull(state.integration_pr).body
+    assert "resolver: resolved app/shared.py" in body
+
+
+def test_a_conflict_on_the_integration_branch_waits_for_a_person(
+    porch: Porch, tmp_path: Path
+) -> None:
+    porch.repo(config=porch_config(SHARED))
+    issue = porch.start(body=SIBLINGS)
+    state = _state(porch, issue)
+    assert state.status is RunStatus.INTEGRATING and state.integration_pr is None
+    assert state.integration_conflict is not None
+    assert state.integration_conflict.files == ("app/shared.py",)
+    branch = state.integration_branch
+    [asked] = _asked(porch, issue)
+    assert f"git switch {branch}" in asked and "app/shared.py" in asked
+    status = next(c.body for c in porch.comments(issue) if "porch-parallel:status" in c.body)
+    assert "waits for a person" in status and branch in status
+
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch resolved")
+    porch.settle()
+    assert _state(porch, issue).status is RunStatus.INTEGRATING
+    refusal = [c.body for c in porch.comments(issue) if "is not resolved" in c.body]
+    assert len(refusal) == 1 and "phase_2's work" in refusal[0]
+
+    token = porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
+    work = tmp_path / "work"
+    subprocess.run(
+        ["git", "clone", "--quiet", porch.hub.clone_url(REPO, token), str(work)], check=True
+    )
+    _git(work, "config", "user.name", "Maria")
+    _git(work, "config", "user.email", "maria@example.com")
+    _git(work, "switch", "--quiet", branch)
+    subprocess.run(
+        ["git", "merge", f"origin/{state.branch_for('phase_2')}"], cwd=work, capture_output=True
+    )
+    (work / "app/shared.py").write_text("owned by both\n")
+    _git(work, "add", "-A")
+    _git(work, "commit", "--quiet", "--no-edit")
+    _git(work, "push", "--quiet", "origin", branch)
+
+    porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch resolved")
+    porch.settle()
+    state = _state(porch, issue)
+    assert state.status is RunStatus.DONE and state.integration_pr is not None
+    pull = porch.hub.github().get_repo(REPO).get_pull(state.integration_pr)
+    assert pull.head.ref == branch and not pull.draft
+    assert _file(porch, "app/shared.py", branch) == "owned by both\n"
+    assert len(_asked(porch, issue)) == 1

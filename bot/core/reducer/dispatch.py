@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.effects import Effect, MergeHeads, PreparePhase, StartPoint
-from bot.core.events import IntegrationFailed, IntegrationOpened, RunStarted
+from bot.core.effects import (
+    AskToResolveIntegration,
+    Effect,
+    MergeHeads,
+    OpenIntegration,
+    PreparePhase,
+    StartPoint,
+)
+from bot.core.events import (
+    IntegrationFailed,
+    IntegrationNeedsPerson,
+    IntegrationOpened,
+    IntegrationResolved,
+    RunStarted,
+)
 from bot.core.reducer.step import Handler, Step
-from bot.core.state import PhaseState, PhaseStatus, RunState, RunStatus
+from bot.core.state import IntegrationConflict, PhaseState, PhaseStatus, RunState, RunStatus
 from bot.core.transitions import move
 
 
@@ -141,6 +154,25 @@ def _integration_opened(state: RunState, event: IntegrationOpened) -> Step:
     ), []
 
 
+def _integration_needs_person(state: RunState, event: IntegrationNeedsPerson) -> Step:
+    if state.status is not RunStatus.INTEGRATING or state.integration_conflict is not None:
+        return state, []
+    if event.round != state.integration_round:
+        return state, []  # a late report of a round a person already resolved
+    conflict = IntegrationConflict(
+        meeting=event.meeting, files=event.files, hunks=event.hunks, rungs=event.rungs
+    )
+    waiting = replace(state, integration_conflict=conflict)
+    return waiting, [AskToResolveIntegration(round=state.integration_round)]
+
+
+def _integration_resolved(state: RunState, event: IntegrationResolved) -> Step:
+    if state.status is not RunStatus.INTEGRATING or state.integration_conflict is None:
+        return state, []
+    again = replace(state, integration_conflict=None, integration_round=state.integration_round + 1)
+    return again, [OpenIntegration(round=again.integration_round)]
+
+
 def _integration_failed(state: RunState, event: IntegrationFailed) -> Step:
     if state.status is not RunStatus.INTEGRATING:
         return state, []
@@ -153,4 +185,6 @@ HANDLERS: dict[type, Handler] = {
     RunStarted: _run_started,
     IntegrationOpened: _integration_opened,
     IntegrationFailed: _integration_failed,
+    IntegrationNeedsPerson: _integration_needs_person,
+    IntegrationResolved: _integration_resolved,
 }
