@@ -69,6 +69,12 @@ def answered(repo_id: int, comment_id: int, kind: str) -> str:
     return f"porch:answered:{repo_id}:{comment_id}:{kind}"
 
 
+def command_done(repo_id: int, comment_id: int, index: int) -> str:
+    """Marks the `index`th command of a comment as carried out: a comment delivered again
+    (GitHub's redelivery, ours, or a captured request replayed) does nothing twice."""
+    return f"porch:done:{repo_id}:{comment_id}:{index}"
+
+
 def installation_token(installation_id: int) -> str:
     """The cached installation token and its expiry (events workers and the web app only)."""
     return f"porch:installation-token:{installation_id}"

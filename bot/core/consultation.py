@@ -9,6 +9,7 @@ from itertools import combinations
 
 from bot.core.redact import redact
 from bot.core.reducer.consulting import approvals, awaited
+from bot.core.render import cell
 from bot.core.state import PhaseState, PhaseStatus, Review, RunState, Verdict
 
 BODY_LIMIT = 60000  # GitHub takes 65,536 characters in a review or comment body
@@ -61,7 +62,7 @@ def batch_comment(state: RunState, number: int, files: Mapping[str, Sequence[Fil
         deleted = sum(f.deletions for f in stats)
         pr = f"#{phase.pr_number}" if phase.pr_number else "—"
         change = f"{len(stats)} files, +{added} −{deleted}"
-        lines.append(f"| {_cell(_name(state, pid))} | {pr} | {change} | {_state(state, phase)} |")
+        lines.append(f"| {cell(_name(state, pid))} | {pr} | {change} | {_state(state, phase)} |")
     for pid in batch.phases:
         touched = ", ".join(f"`{f.path}`" for f in files.get(pid, ())[:30]) or "nothing"
         lines += ["", f"**{_name(state, pid)}** touched {touched}"]
@@ -123,7 +124,7 @@ def _verdicts(state: RunState, phases: Sequence[str]) -> list[str]:
                 first = next((ln for ln in review.body.splitlines() if ln.strip()), "")
                 lines.append(
                     f"- {pid} round {review.iteration}, **{review.reviewer}**: "
-                    f"{review.verdict.value}: {_cell(first)}"
+                    f"{review.verdict.value}: {cell(first)}"
                 )
     return lines
 
@@ -187,10 +188,6 @@ def consultant_prompt(state: RunState, phase_id: str, rebuttal: str) -> str:
 def _name(state: RunState, pid: str) -> str:
     label = state.labels.get(pid)
     return f"Phase {label}: {state.titles[pid]}" if label else f"{pid}: {state.titles[pid]}"
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split())[:200].replace("|", "\\|")
 
 
 def _cut(text: str) -> str:

@@ -25,17 +25,17 @@ def gantt(state: RunState, entries: Sequence[LogEntry]) -> str:
     critical = set(critical_path(state, line))
     lines = [
         "gantt",
-        f"    title {_text(f'run {state.run_id}, real times (UTC)')}",
+        f"    title {mermaid_name(f'run {state.run_id}, real times (UTC)')}",
         # Unix seconds in, wall clock out: Mermaid reads `X` as epoch seconds.
         "    dateFormat X",
         "    axisFormat %H:%M:%S",
     ]
     for n, pid in enumerate(state.phases, start=1):
         spans = line.of(pid)
-        lines.append(f"    section {_text(phase_name(state, pid))}")
+        lines.append(f"    section {mermaid_name(phase_name(state, pid))}")
         if not spans:
             lines.append(
-                f"    {_text(state.phases[pid].status.value)} :milestone, p{n}_0, "
+                f"    {mermaid_name(state.phases[pid].status.value)} :milestone, p{n}_0, "
                 f"{round(line.end)}, 0s"
             )
             continue
@@ -52,10 +52,10 @@ def gantt(state: RunState, entries: Sequence[LogEntry]) -> str:
             if span.iteration > 1:
                 label += f" r{span.iteration}"
             tag = ", ".join([*tags, f"p{n}_{k}"])
-            lines.append(f"    {_text(label)} :{tag}, {start}, {end}")
+            lines.append(f"    {mermaid_name(label)} :{tag}, {start}, {end}")
     return "\n".join(lines)
 
 
-def _text(text: str) -> str:
+def mermaid_name(text: str) -> str:
     """Text Mermaid reads as a name: no colon, semicolon, hash or line break."""
     return _UNSAFE.sub(" ", text).strip()[:80] or "-"

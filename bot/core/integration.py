@@ -3,7 +3,8 @@ makespan against serial, and the issues it closes. Pure."""
 
 from __future__ import annotations
 
-from bot.core.render import duration, phase_name
+from bot.core.gantt import mermaid_name
+from bot.core.render import cell, duration, phase_name
 from bot.core.state import PhaseStatus, RunState
 
 MARKER = "<!-- porch-parallel:integration run={run_id} -->"
@@ -37,7 +38,7 @@ def gantt(state: RunState) -> str:
     for n, (pid, phase) in enumerate(state.phases.items()):
         if phase.started_at is None or phase.finished_at is None:
             continue
-        name = phase_name(state, pid).replace(":", " -").replace("#", "")
+        name = mermaid_name(phase_name(state, pid))
         start = round(phase.started_at)
         end = max(round(phase.finished_at), start + 1)  # Mermaid draws no bar of length 0
         lines.append(f"    {name} : t{n}, {start}, {end}")
@@ -54,8 +55,10 @@ def body(state: RunState, rungs: tuple[str, ...] = ()) -> str:
             took = duration(phase.finished_at - phase.started_at)
         if phase.status is PhaseStatus.SKIPPED:
             took = "skipped"
-        rounds = phase.iteration - 1  # review rounds after the first build
-        rows.append(f"| {phase_name(state, pid)} | {pr} | {rounds} | {phase.attempt} | {took} |")
+        # Each build of a consulted phase was a round of consultation; unconsulted, none.
+        rounds = phase.iteration if phase.consulting_since is not None else 0
+        name = cell(phase_name(state, pid))
+        rows.append(f"| {name} | {pr} | {rounds} | {phase.attempt} | {took} |")
     makespan, serial = figures(state)
     speedup = f" ({serial / makespan:.1f}× faster)" if makespan > 0 else ""
     parts = [

@@ -371,7 +371,7 @@ def _table(state: RunState, phases: Iterable[PhaseState]) -> str:
     rows = ["| Phase | State | PR | Started | Took |", "|---|---|---|---|---|"]
     for phase in phases:
         pid = phase.phase_id
-        name = _cell(phase_name(state, pid))
+        name = cell(phase_name(state, pid))
         issue = state.phase_issues.get(pid)
         if issue is not None:
             name += f" · #{issue}"  # GitHub links it, with the sub-issue's state
@@ -384,7 +384,7 @@ def _table(state: RunState, phases: Iterable[PhaseState]) -> str:
         if phase.status in (PhaseStatus.QUEUED, PhaseStatus.BUILDING) and phase.attempt > 1:
             label += f" (attempt {phase.attempt})"
         if phase.status is PhaseStatus.CONSULTING:
-            label += f" ({_cell(consultation_line(state, phase))})"
+            label += f" ({cell(consultation_line(state, phase))})"
         elif phase.iteration > 1 and phase.status in (PhaseStatus.QUEUED, PhaseStatus.BUILDING):
             label += f" (round {phase.iteration})"
         rows.append(f"| {name} | {label} | {pr} | {started} | {took} |")
@@ -425,7 +425,7 @@ def predicted_conflict_lines(state: RunState) -> str:
     ordered = sorted(state.predicted, key=lambda c: c.source != "git")
     lines = []
     for conflict in ordered[:_PREDICTED_SHOWN]:
-        a, b = (_cell(phase_name(state, pid)) for pid in conflict.phases)
+        a, b = (cell(phase_name(state, pid)) for pid in conflict.phases)
         paths = ", ".join(f"`{_one_line(p, 120)}`" for p in conflict.paths[:_PATHS_SHOWN])
         more = len(conflict.paths) - _PATHS_SHOWN
         paths += f" and {more} more" if more > 0 else ""
@@ -448,7 +448,7 @@ def merge_ladder_lines(state: RunState) -> str:
         if not phase.merge_rungs:
             continue
         rungs = " → ".join(_one_line(r, 160) for r in phase.merge_rungs)
-        line = f"- **{_cell(phase_name(state, pid))}**: {rungs}"
+        line = f"- **{cell(phase_name(state, pid))}**: {rungs}"
         if phase.status is PhaseStatus.CONFLICTED and phase.resolve_branch:
             line += (
                 f" → **waiting for a person** on `{phase.resolve_branch}`, then `/porch resolved`"
@@ -459,7 +459,7 @@ def merge_ladder_lines(state: RunState) -> str:
 
 def _errors(state: RunState) -> str:
     lines = [
-        f"- **{_cell(phase_name(state, p.phase_id))}**: {_one_line(p.error, ERROR_LIMIT)}"
+        f"- **{cell(phase_name(state, p.phase_id))}**: {_one_line(p.error, ERROR_LIMIT)}"
         for p in state.phases.values()
         if p.status is PhaseStatus.FAILED and p.error
     ]
@@ -517,7 +517,7 @@ def _mermaid_text(text: str) -> str:
     return text
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Text safe inside a markdown table cell."""
     return _one_line(text, 200).replace("|", "\\|")
 

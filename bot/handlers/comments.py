@@ -81,8 +81,14 @@ async def run_commands(event: sansio.Event, ctx: Context) -> None:
             log.info("refused %s: %s lacks write access", ctx.delivery_id, comment.author)
             _answer_once(ctx, repo, comment, "refusal", refusal_text(comment.author))
             return
-        for command in commands:
+        redis = ctx.runtime.redis
+        for index, command in enumerate(commands):
+            done = keys.command_done(comment.repo.id, comment.comment_id, index)
+            if redis.exists(done):
+                log.info("delivery %s: %s was carried out already", ctx.delivery_id, command)
+                continue
             _run(ctx, repo, comment, command)
+            redis.set(done, 1, ex=ANSWERED_TTL)
     except Exception as exc:
         if is_transient(exc) and ctx.retries_left > 0:
             raise  # RQ delivers the event again shortly; every step above is repeatable

@@ -348,6 +348,8 @@ def values_for(hint: object) -> st.SearchStrategy[Any]:
         return st.one_of(*(values_for(a) for a in args))
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return st.lists(values_for(args[0]), max_size=3).map(tuple)
+    if origin is tuple:
+        return st.tuples(*(values_for(a) for a in args))
     if hint is type(None):
         return st.none()
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -379,6 +381,8 @@ def test_every_event_type_is_registered() -> None:
         "TimerFired",
         "IntegrationOpened",
         "IntegrationFailed",
+        "IntegrationNeedsPerson",
+        "IntegrationResolved",
         "StatusRequested",
         "CancelRequested",
         "ReviewSubmitted",
@@ -435,6 +439,7 @@ def test_every_effect_type_is_registered() -> None:
         "MergeHeads",
         "ResolveMerge",
         "AskForResolution",
+        "AskToResolveIntegration",
         "OpenIntegration",
         "PreparePhase",
         "RunBuilder",

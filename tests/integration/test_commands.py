@@ -218,3 +218,26 @@ def test_github_failing_on_a_command_is_answered_once_and_starts_nothing(porch: 
     job = Job.fetch(delivery_job_id(guid), connection=porch.redis)
     assert job.retries_left == 0
     _nothing_created(porch, issue)
+
+
+def test_a_command_delivered_again_under_a_new_guid_is_carried_out_once(porch: Porch) -> None:
+    """GitHub's Redeliver (or a captured request replayed) brings the same comment under a new
+    GUID: after the run it started is done, it must not start, and supersede, another."""
+    porch.repo()
+    issue = porch.start()
+    first = porch.run(issue)
+    assert first is not None and first.status.finished
+    delivery = next(d for d in porch.hub.deliveries if d.event == "issue_comment")
+    body = json.dumps(delivery.payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "issue_comment",
+        "X-GitHub-Delivery": f"{delivery.guid}-again",
+        "X-Hub-Signature-256": sign(porch.hub.webhook_secret, body),
+    }
+    url = f"http://127.0.0.1:{porch.server.server_port}/webhooks/github"
+    assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 202
+    porch.settle()
+    again = porch.run(issue)
+    assert again is not None and again.run_id == first.run_id
+    assert not [b for b in _bot_comments(porch, issue) if "superseded" in b]
