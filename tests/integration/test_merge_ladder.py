@@ -132,6 +132,24 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
+def _resolve_by_hand(porch: Porch, tmp_path: Path, branch: str, other: str, owner: str) -> None:
+    """What the bot's comment tells a person to do: on `branch`, merge `other`, settle
+    app/shared.py as "owned by `owner`", commit and push."""
+    token = porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
+    work = tmp_path / "work"
+    subprocess.run(
+        ["git", "clone", "--quiet", porch.hub.clone_url(REPO, token), str(work)], check=True
+    )
+    _git(work, "config", "user.name", "Maria")
+    _git(work, "config", "user.email", "maria@example.com")
+    _git(work, "switch", "--quiet", branch)
+    subprocess.run(["git", "merge", f"origin/{other}"], cwd=work, capture_output=True)
+    (work / "app/shared.py").write_text(f"owned by {owner}\n")
+    _git(work, "add", "-A")
+    _git(work, "commit", "--quiet", "--no-edit")
+    _git(work, "push", "--quiet", "origin", branch)
+
+
 def test_a_person_resolves_the_conflict_and_the_run_completes(porch: Porch, tmp_path: Path) -> None:
     porch.repo(config=porch_config(SHARED))
     issue = porch.start()
@@ -154,21 +172,7 @@ def test_a_person_resolves_the_conflict_and_the_run_completes(porch: Porch, tmp_
     assert len(refusal) == 1 and "phase_3's work" in refusal[0]
 
     # The commands from the comment, as a person runs them.
-    token = porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
-    work = tmp_path / "work"
-    subprocess.run(
-        ["git", "clone", "--quiet", porch.hub.clone_url(REPO, token), str(work)], check=True
-    )
-    _git(work, "config", "user.name", "Maria")
-    _git(work, "config", "user.email", "maria@example.com")
-    _git(work, "switch", "--quiet", resolve)
-    subprocess.run(
-        ["git", "merge", f"origin/{state.branch_for('phase_3')}"], cwd=work, capture_output=True
-    )
-    (work / "app/shared.py").write_text("owned by phase_2 and phase_3\n")
-    _git(work, "add", "-A")
-    _git(work, "commit", "--quiet", "--no-edit")
-    _git(work, "push", "--quiet", "origin", resolve)
+    _resolve_by_hand(porch, tmp_path, resolve, state.branch_for("phase_3"), "phase_2 and phase_3")
 
     porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch resolved")
     porch.settle()
@@ -219,21 +223,7 @@ def test_a_conflict_on_the_integration_branch_waits_for_a_person(
     refusal = [c.body for c in porch.comments(issue) if "is not resolved" in c.body]
     assert len(refusal) == 1 and "phase_2's work" in refusal[0]
 
-    token = porch.hub.control.add_collaborator(REPO, MAINTAINER, "write")
-    work = tmp_path / "work"
-    subprocess.run(
-        ["git", "clone", "--quiet", porch.hub.clone_url(REPO, token), str(work)], check=True
-    )
-    _git(work, "config", "user.name", "Maria")
-    _git(work, "config", "user.email", "maria@example.com")
-    _git(work, "switch", "--quiet", branch)
-    subprocess.run(
-        ["git", "merge", f"origin/{state.branch_for('phase_2')}"], cwd=work, capture_output=True
-    )
-    (work / "app/shared.py").write_text("owned by both\n")
-    _git(work, "add", "-A")
-    _git(work, "commit", "--quiet", "--no-edit")
-    _git(work, "push", "--quiet", "origin", branch)
+    _resolve_by_hand(porch, tmp_path, branch, state.branch_for("phase_2"), "both")
 
     porch.hub.control.comment(REPO, issue, MAINTAINER, "/porch resolved")
     porch.settle()

@@ -33,7 +33,7 @@ from bot.core.consultation import FileStat
 from bot.errors import FileTooLarge, ForeignObject, GitHubRateLimited
 from bot.inputs.discovery import path_problem
 from bot.inputs.payloads import PullRequestReview as PullRequestReviewData
-from bot.inputs.payloads import Repo
+from bot.inputs.payloads import pull_request_review_from
 from bot.plan.subissues import IssueRef, SubIssue
 
 log = logging.getLogger(__name__)
@@ -190,26 +190,19 @@ class RepoClient:
 
     def reviews(self, pr_number: int) -> list[PullRequestReviewData]:
         """Every review of a PR as GitHub lists them now (the reconciler's view of reviews
-        whose webhooks were lost), in the shape a `pull_request_review` delivery gives."""
-        repo = Repo(id=0, full_name=self.full_name, default_branch="", installation_id=0)
-        found = []
-        for data in self._pages(f"/repos/{self.full_name}/pulls/{pr_number}/reviews"):
-            user = data.get("user") or {}
-            found.append(
-                PullRequestReviewData(
-                    action="submitted",
-                    repo=repo,
-                    pr_number=pr_number,
-                    review_id=int(data["id"]),
-                    reviewer=str(user.get("login") or ""),
-                    reviewer_type=str(user.get("type") or "User"),
-                    state=str(data.get("state") or "").lower(),
-                    commit_id=str(data.get("commit_id") or ""),
-                    body=str(data.get("body") or ""),
-                    sender=str(user.get("login") or ""),
-                )
+        whose webhooks were lost), read as a `pull_request_review` delivery would be."""
+        return [
+            pull_request_review_from(
+                {
+                    "action": "submitted",
+                    "review": data,
+                    "pull_request": {"number": pr_number},
+                    "repository": {"id": 0, "full_name": self.full_name},
+                    "sender": data.get("user") or {},
+                }
             )
-        return found
+            for data in self._pages(f"/repos/{self.full_name}/pulls/{pr_number}/reviews")
+        ]
 
     def request_reviewers(self, number: int, logins: list[str]) -> None:
         """Ask `logins` to review; GitHub answers an already-asked reviewer with no change."""
