@@ -103,7 +103,7 @@ def status_comment(
     """
     head = [
         status_marker(state.run_id),
-        f"### porch parallel: {RUN_LABELS[state.status]}",
+        f"### porch parallel: {_run_label(state)}",
         "",
         summary_line(state),
         "",
@@ -417,6 +417,12 @@ def _batch_sent(state: RunState, number: int) -> bool:
 
 _PREDICTED_SHOWN = 20
 _PATHS_SHOWN = 8
+
+
+def _run_label(state: RunState) -> str:
+    if state.integration_conflict is not None:
+        return "the integration PR waits for a person"
+    return RUN_LABELS[state.status]
 
 
 def predicted_conflict_lines(state: RunState) -> str:

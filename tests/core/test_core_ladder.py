@@ -127,7 +127,7 @@ def test_the_integration_waits_for_a_person_and_goes_again_from_their_branch() -
     assert [e for e in effects if isinstance(e, AskToResolveIntegration)] == [
         AskToResolveIntegration(round=1)
     ]
-    assert "waits for a person" in status_comment(state)
+    assert "### porch parallel: the integration PR waits for a person" in status_comment(state)
     state, effects = reduce(state, IntegrationResolved(at=T0 + 500, sha="s", by="maria"))
     assert state.integration_conflict is None and state.integration_round == 2
     assert [e for e in effects if isinstance(e, OpenIntegration)] == [OpenIntegration(round=2)]
