@@ -43,6 +43,8 @@ def test_edited_comment_carries_the_old_body(
 ) -> None:
     issue = fakehub.control.open_issue(repo_name, "alice", "Plan")
     made = fakehub.control.comment(repo_name, issue["number"], "alice", "/porch parallel")
+    # The creation's delivery goes nowhere: sent before the receiver is named, not after.
+    fakehub.flush()
     fakehub.set_webhook_url(webhook_receiver.url)
     fakehub.control.edit_comment(repo_name, made["id"], "/porch cancel")
     (edited,) = _parse(fakehub, webhook_receiver, 1)
