@@ -168,8 +168,9 @@ def ask_to_resolve_integration(
     conflict = state.integration_conflict
     if conflict is None or effect.round != state.integration_round:
         return
+    # Each phase's work is on its branch; the default branch, when it moved, is its own.
     heads = [
-        (name, state.phase(name).branch or "" if name in state.phases else name)
+        (name, (state.phase(name).branch or "") if name in state.phases else name)
         for name in conflict.meeting
     ]
     body = messages.conflict_needs_person(

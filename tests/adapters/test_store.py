@@ -37,9 +37,9 @@ DIAMOND = Plan(
 CONFIG = RepoConfig.model_validate({"builder": {"timeout_minutes": 5}, "checks": []})
 
 
-def _new(run_id: str = "r1-7") -> RunState:
+def _new(run_id: str = "r1-7", plan: Plan = DIAMOND) -> RunState:
     return new_run(
-        DIAMOND,
+        plan,
         run_id=run_id,
         repo="octo/board",
         installation_id=1,
@@ -135,39 +135,43 @@ def test_status_request_changes_nothing_but_updates_the_comment(redis_client: re
     assert sum(isinstance(e, UpdateStatusComment) for e in effects) == 2
 
 
+def _siblings_finish_at_once(
+    redis_client: redis.Redis, redis_url: str, state: RunState
+) -> RunState:
+    """Run phase_1 to done, start phase_2 and phase_3, then report both built at the same
+    instant from two threads with connections of their own, as two workers would."""
+    redis_client.flushall()
+    run_id = state.run_id
+    store = RunStore(redis_client, plan_job)
+    store.create(state, CONFIG, at=101.0)
+    _prepared(store, run_id, "phase_1", 102.0)
+    _started(store, run_id, "phase_1", 102.5)
+    _built(store, run_id, "phase_1", 103.0)
+    for sibling in ("phase_2", "phase_3"):
+        _prepared(store, run_id, sibling, 104.0)
+        _started(store, run_id, sibling, 104.5)
+    barrier = threading.Barrier(2)
+
+    def finish(phase_id: str) -> None:
+        own = RunStore(redis.Redis.from_url(redis_url), plan_job)
+        barrier.wait()
+        _built(own, run_id, phase_id, 105.0)
+
+    threads = [threading.Thread(target=finish, args=(p,)) for p in ("phase_2", "phase_3")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    final = store.load(run_id)
+    assert final is not None
+    return final
+
+
 def test_siblings_finishing_at_once_dispatch_their_dependent_once(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
     for round_ in range(10):
-        redis_client.flushall()
-        run_id = f"r1-{round_}"
-        store = RunStore(redis_client, plan_job)
-        store.create(_new(run_id), CONFIG, at=101.0)
-        _prepared(store, run_id, "phase_1", 102.0)
-        _started(store, run_id, "phase_1", 102.5)
-        _built(store, run_id, "phase_1", 103.0)
-        for sibling in ("phase_2", "phase_3"):
-            _prepared(store, run_id, sibling, 104.0)
-            _started(store, run_id, sibling, 104.5)
-
-        barrier = threading.Barrier(2)
-
-        def finish(
-            phase_id: str, run_id: str = run_id, barrier: threading.Barrier = barrier
-        ) -> None:
-            # Each thread has its own connection, as two workers on two machines would.
-            own = RunStore(redis.Redis.from_url(redis_url), plan_job)
-            barrier.wait()
-            _built(own, run_id, phase_id, 105.0)
-
-        threads = [threading.Thread(target=finish, args=(p,)) for p in ("phase_2", "phase_3")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-        state = store.load(run_id)
-        assert state is not None
+        state = _siblings_finish_at_once(redis_client, redis_url, _new(f"r1-{round_}"))
         # The join starts from a merge of both heads: one merge, dispatched once.
         assert state.phase("phase_4").status is PhaseStatus.MERGING
         effects = _effects(redis_client, EVENTS_QUEUE)
@@ -225,44 +229,8 @@ def test_last_phases_finishing_at_once_on_two_workers_open_one_integration_pr(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
     for round_ in range(50):
-        redis_client.flushall()
-        run_id = f"r2-{round_}"
-        store = RunStore(redis_client, plan_job)
-        state = new_run(
-            FORK,
-            run_id=run_id,
-            repo="octo/board",
-            installation_id=1,
-            issue_number=7,
-            issue_title="Task board",
-            base_branch="main",
-            base_sha="a" * 40,
-            created_at=100.0,
-        )
-        store.create(state, CONFIG, at=101.0)
-        _prepared(store, run_id, "phase_1", 102.0)
-        _started(store, run_id, "phase_1", 102.5)
-        _built(store, run_id, "phase_1", 103.0)
-        for last in ("phase_2", "phase_3"):
-            _prepared(store, run_id, last, 104.0)
-            _started(store, run_id, last, 104.5)
-        barrier = threading.Barrier(2)
-
-        def finish(
-            phase_id: str, run_id: str = run_id, barrier: threading.Barrier = barrier
-        ) -> None:
-            own = RunStore(redis.Redis.from_url(redis_url), plan_job)
-            barrier.wait()
-            _built(own, run_id, phase_id, 105.0)
-
-        threads = [threading.Thread(target=finish, args=(p,)) for p in ("phase_2", "phase_3")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-        final = store.load(run_id)
-        assert final is not None and final.status is RunStatus.INTEGRATING
+        final = _siblings_finish_at_once(redis_client, redis_url, _new(f"r2-{round_}", FORK))
+        assert final.status is RunStatus.INTEGRATING
         integrations = [
             e for e in _effects(redis_client, BUILDERS_QUEUE) if isinstance(e, OpenIntegration)
         ]
